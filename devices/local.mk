@@ -1,0 +1,1 @@
+# devices/: sources and tests of devices/ are added here.

@@ -1,0 +1,1 @@
+# machine/: sources and tests of machine/ are added here.

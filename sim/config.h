@@ -1,0 +1,108 @@
+/* sim/config.h: the machine description, parsed from JSON.
+ *
+ * A config file is a JSON object of sections ("cpu", "memory", "pmem", ...)
+ * whose keys are listed once, with type, unit, range and default, in the
+ * schema table in sim/config.c.  The same table drives parsing, --set
+ * overrides, --print-config and the defaults, so a key cannot be accepted
+ * in one place and unknown in another.  docs/config.md documents each key.
+ *
+ *     struct config cfg;
+ *     char err[512];
+ *     if (config_load(&cfg, "configs/optane.json", err, sizeof err) ||
+ *         config_set(&cfg, "pmem.size_mb=512", err, sizeof err))
+ *             fprintf(stderr, "%s\n", err), exit(2);
+ */
+#ifndef SIM_CONFIG_H
+#define SIM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum cpu_timing { TIMING_FAST, TIMING_APPROXIMATE };
+enum persistence_domain { PDOMAIN_NONE, PDOMAIN_ADR, PDOMAIN_EADR };
+enum block_kind { BLOCK_VIRTIO, BLOCK_NVME };
+enum block_preset { BLOCK_PRESET_NVME, BLOCK_PRESET_NVME_CONSUMER, BLOCK_PRESET_SATA };
+enum power_policy { POLICY_STRICT, POLICY_LENIENT, POLICY_RANDOM };
+enum triple_fault { TRIPLE_FAULT_HALT, TRIPLE_FAULT_RESET };
+
+struct config {
+	char *source;                   /* file name, for messages */
+
+	struct {
+		uint64_t seed;
+		uint64_t max_time_us;   /* 0 = no limit */
+		uint64_t max_insns;     /* 0 = no limit */
+	} run;
+
+	struct {
+		uint64_t freq_mhz;
+		unsigned timing;        /* enum cpu_timing */
+		unsigned triple_fault;  /* enum triple_fault */
+	} cpu;
+
+	struct {
+		uint64_t dram_mb;
+	} memory;
+
+	struct {
+		bool enabled;
+		uint64_t base;          /* physical address, bytes */
+		uint64_t size_mb;
+		char *image;
+		unsigned persistence_domain;    /* enum persistence_domain */
+		uint64_t dimms;
+		uint64_t interleave_bytes;
+	} pmem;
+
+	struct {
+		bool enabled;
+		unsigned kind;          /* enum block_kind */
+		unsigned preset;        /* enum block_preset */
+		char *image;
+		uint64_t size_mb;
+		uint64_t sector_size;
+		uint64_t atomic_write_bytes;
+		bool volatile_cache;
+	} block;
+
+	struct {
+		char *kernel;           /* "" = the built-in Phantom guest */
+		char *cmdline;
+	} guest;
+
+	struct {
+		char *output;           /* "stdio", "none" or a file name */
+		char *input;            /* "none" or a file name */
+	} serial;
+
+	struct {
+		uint64_t epoch;         /* seconds since 1970-01-01 UTC */
+	} rtc;
+
+	struct {
+		unsigned policy;        /* enum power_policy */
+	} power;
+
+	struct {
+		char *file;             /* "" = no trace */
+	} trace;
+};
+
+/* Fill cfg with every default.  Never fails. */
+void config_defaults(struct config *cfg);
+/* Defaults, then the file's values.  On error returns -1 with one line in
+ * err naming the file, the key path and what was expected. */
+int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
+/* Apply "key.path=value" with the same validation as the file. */
+int config_set(struct config *cfg, const char *assignment, char *err, size_t errlen);
+/* Cross-key checks (overlapping ranges, sector sizes); -1 with err. */
+int config_check(const struct config *cfg, char *err, size_t errlen);
+/* The effective config as pretty JSON (malloc'd). */
+char *config_to_json(const struct config *cfg);
+void config_free(struct config *cfg);
+
+/* Names of enum values, for messages and output. */
+const char *config_enum_name(const char *key, unsigned value);
+
+#endif

@@ -1,0 +1,14 @@
+# sim/: the CLI, configs and the simulation core.
+libphantom_a_SOURCES += \
+	sim/clock.h \
+	sim/config.c sim/config.h \
+	sim/event.c sim/event.h \
+	sim/rng.c sim/rng.h \
+	sim/sim.c sim/sim.h \
+	sim/stats.c sim/stats.h \
+	sim/cli.c sim/cli.h \
+	sim/cmd_run.c \
+	sim/cmd_stubs.c
+
+bin_PROGRAMS += phantom-sim
+phantom_sim_SOURCES = sim/main.c

@@ -1,0 +1,1 @@
+# tests/diff/: differential CPU tests.

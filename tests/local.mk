@@ -1,0 +1,11 @@
+# tests/: unit tests of the simulation core and the CLI.
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_sim
+TESTS += tests/unit/test_sim
+tests_unit_test_sim_SOURCES = tests/unit/test_sim.c tests/unit/test_config.c tests/unit/check_main.h
+tests_unit_test_sim_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_sim_LDADD = $(LDADD) $(CHECK_LIBS)
+endif
+
+TESTS += tests/cli/bad-configs.sh tests/cli/presets.sh
+EXTRA_DIST += tests/cli

@@ -1,0 +1,1 @@
+# tests/user/: user-mode runner tests (busybox, C programs).

@@ -1,0 +1,1 @@
+# traces/: sources and tests of traces/ are added here.
