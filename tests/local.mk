@@ -8,4 +8,4 @@ tests_unit_test_sim_LDADD = $(LDADD) $(CHECK_LIBS)
 endif
 
 TESTS += tests/cli/bad-configs.sh tests/cli/presets.sh
-EXTRA_DIST += tests/cli
+EXTRA_DIST += tests/cli/lib.sh tests/cli/bad-configs.sh tests/cli/presets.sh
