@@ -1,0 +1,1 @@
+# guest.mk: automake fragment (placeholder until its owner writes it)

@@ -1,0 +1,1 @@
+# persist.mk: automake fragment (placeholder until its owner writes it)

@@ -1,0 +1,1 @@
+# pvm/vm.mk: automake fragment (placeholder until its owner writes it)

@@ -1,0 +1,1 @@
+# tests/guest/local.mk: automake fragment (placeholder until its owner writes it)
