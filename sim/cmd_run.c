@@ -136,6 +136,7 @@ int cmd_run(int argc, char **argv)
 	fprintf(stderr, "phantom-sim: %s: stopped (%s) at %llu ps of simulated time\n",
 		config_path, sim_stop_name(why), (unsigned long long)sim.now);
 
+	stats_print(&sim.stats, stderr);
 	rc = EXIT_OK;
 	if (stats_path && write_stats(&sim, stats_path))
 		rc = EXIT_HOST;

@@ -19,6 +19,15 @@ expect_fail bad-seed 2 "--seed: expected a non-negative integer" -- "$SIM" --con
 expect_fail no-config 2 "--config FILE is required" -- "$SIM" run
 expect_fail unknown-subcommand 2 "unknown subcommand 'frobnicate'" -- "$SIM" frobnicate
 
+# An unwritable --stats path is a host error (3), after a valid run.
+"$SIM" --config "$SRC/configs/dram.json" --stats "$WORK/no/such/dir/s.json" >/dev/null 2>"$WORK/err"
+rc=$?
+if [ "$rc" -eq 3 ] && grep -q -- "--stats $WORK/no/such/dir/s.json: cannot write" "$WORK/err"; then
+	ok "unwritable --stats exits 3"
+else
+	bad "unwritable --stats: exit $rc: $(cat "$WORK/err")"
+fi
+
 # Nothing was written by the failed runs.
 if [ -e "$WORK/s1.json" ] || [ -e "$WORK/s2.json" ] || [ -e "$WORK/s1.json.tmp" ]; then
 	bad "a failed run wrote its stats file"
