@@ -1,0 +1,287 @@
+/* machine/memhier.c: caches, fill buffers, prefetcher and write
+ * combining in front of the memory controller (see memhier.h).
+ *
+ * The caches are non-inclusive and hold tags only.  A demand miss walks
+ * L1 -> L2 -> LLC -> memory, paying each level's hit latency on the way
+ * (the lookups are serial on real parts too), and the line is then
+ * installed in every level.  A dirty victim moves one level down; a dirty
+ * LLC victim is written to memory in the background.
+ */
+#include <string.h>
+#include "machine/memhier.h"
+
+void memhier_default_params(struct memhier_params *p)
+{
+	/* Xeon Platinum 8260 (Cascade Lake), the reference platform of the
+	 * Optane studies: 2.2 GHz; 32 KiB 8-way L1D, 1 MiB 16-way L2, LLC
+	 * 1.375 MiB/core 11-way (modelled as 22 MiB, 11 ways, LRU). */
+	*p = (struct memhier_params){
+		.l1d = {"l1d", 32 << 10, 8, 4, CACHE_PLRU},
+		.l2 = {"l2", 1 << 20, 16, 14, CACHE_PLRU},
+		.llc = {"llc", 11ull * 64 * 32768, 11, 50, CACHE_LRU},
+		.cycle = 455,                   /* 2.2 GHz */
+		.lfb = 10,
+		.prefetch_degree = 8,
+	};
+	memctrl_default_params(&p->mc);
+}
+
+int memhier_init(struct memhier *h, const struct memhier_params *p,
+		 uint64_t pm_base, uint64_t pm_size, const char **why)
+{
+	memset(h, 0, sizeof *h);
+	h->p = *p;
+	if (h->p.lfb < 1)
+		h->p.lfb = 1;
+	if (h->p.lfb > MEMHIER_MAX_LFB)
+		h->p.lfb = MEMHIER_MAX_LFB;
+	if (cache_init(&h->l1, &p->l1d, why))
+		return -1;
+	if (cache_init(&h->l2, &p->l2, why)) {
+		cache_free(&h->l1);
+		return -1;
+	}
+	if (cache_init(&h->llc, &p->llc, why)) {
+		cache_free(&h->l1);
+		cache_free(&h->l2);
+		return -1;
+	}
+	memctrl_init(&h->mc, &p->mc, pm_base, pm_size);
+	for (unsigned i = 0; i < MEMHIER_MAX_LFB; i++)
+		h->fill[i].line = ~0ull;
+	return 0;
+}
+
+void memhier_free(struct memhier *h)
+{
+	cache_free(&h->l1);
+	cache_free(&h->l2);
+	cache_free(&h->llc);
+	memctrl_free(&h->mc);
+}
+
+static sim_time_t cycles(const struct memhier *h, unsigned n)
+{
+	return (sim_time_t)n * h->p.cycle;
+}
+
+/* Dirty victims move down a level; from the LLC they go to memory. */
+static void spill(struct memhier *h, struct cache *to, const struct cache_result *r, sim_time_t now)
+{
+	if (!r->victim_dirty)
+		return;
+	if (!to) {
+		memctrl_write(&h->mc, r->victim, now);
+		if (h->writeback)
+			h->writeback(h->writeback_ctx, r->victim, true);
+		return;
+	}
+	struct cache_result r2;
+	cache_fill_dirty(to, r->victim, &r2);
+	spill(h, to == &h->l2 ? &h->llc : NULL, &r2, now);
+}
+
+/* The fill buffer tracking `line`, if it is still in flight at `now`. */
+static struct memhier_fill *in_flight(struct memhier *h, uint64_t line, sim_time_t now)
+{
+	for (unsigned i = 0; i < h->p.lfb; i++)
+		if (h->fill[i].line == line && h->fill[i].ready > now)
+			return &h->fill[i];
+	return NULL;
+}
+
+/* A free fill buffer at or after `*now` (advancing *now if all are busy). */
+static struct memhier_fill *take_lfb(struct memhier *h, sim_time_t *now)
+{
+	struct memhier_fill *best = &h->fill[0];
+	for (unsigned i = 0; i < h->p.lfb; i++) {
+		if (h->fill[i].ready <= *now)
+			return &h->fill[i];
+		if (h->fill[i].ready < best->ready)
+			best = &h->fill[i];
+	}
+	h->lfb_stalls++;
+	*now = best->ready;
+	return best;
+}
+
+/* Bring a line into the hierarchy starting at `now`, through a fill
+ * buffer; returns when its data is at L1.  `write` marks it dirty in L1. */
+static sim_time_t fetch(struct memhier *h, uint64_t pa, bool write, sim_time_t now, bool demand)
+{
+	uint64_t line = pa / CACHE_LINE;
+	struct cache_result r;
+	sim_time_t t = now + cycles(h, h->l1.cfg.latency);
+
+	cache_access(&h->l1, pa, write ? CACHE_WRITE : CACHE_READ, &r);
+	if (r.hit)
+		return t;
+	if (demand)
+		h->l1_misses++;
+	spill(h, &h->l2, &r, now);
+
+	struct memhier_fill *f = in_flight(h, line, now);
+	if (f)                                  /* a prefetch is on its way */
+		return f->ready > t ? f->ready : t;
+
+	f = take_lfb(h, &now);
+	t = now + cycles(h, h->l1.cfg.latency + h->l2.cfg.latency);
+	cache_access(&h->l2, pa, CACHE_READ, &r);
+	if (!r.hit) {
+		spill(h, &h->llc, &r, now);
+		t += cycles(h, h->llc.cfg.latency);
+		cache_access(&h->llc, pa, CACHE_READ, &r);
+		if (!r.hit) {
+			if (demand)
+				h->llc_misses++;
+			spill(h, NULL, &r, now);
+			t = memctrl_read(&h->mc, pa, t);
+		}
+	}
+	f->line = line;
+	f->ready = t;
+	return t;
+}
+
+/* Streams are tracked per 4 KiB page: two ascending demand lines in a page
+ * start prefetching up to prefetch_degree lines ahead, within the page. */
+static void prefetch(struct memhier *h, uint64_t pa, sim_time_t now)
+{
+	if (!h->p.prefetch_degree)
+		return;
+	uint64_t line = pa / CACHE_LINE, page = pa >> 12;
+	struct memhier_stream *s = NULL, *lru = &h->stream[0];
+	for (unsigned i = 0; i < MEMHIER_STREAMS; i++) {
+		if (h->stream[i].stamp && h->stream[i].page == page)
+			s = &h->stream[i];
+		if (h->stream[i].stamp < lru->stamp)
+			lru = &h->stream[i];
+	}
+	if (!s) {
+		*lru = (struct memhier_stream){.page = page, .last = line, .next_pf = line + 1,
+					       .stamp = ++h->clock};
+		return;
+	}
+	s->stamp = ++h->clock;
+	bool ascending = line == s->last + 1;
+	s->last = line;
+	if (!ascending)
+		return;
+	if (s->next_pf <= line)
+		s->next_pf = line + 1;
+	uint64_t end = line + 1 + h->p.prefetch_degree;
+	uint64_t page_end = (page + 1) << 12 >> 6;
+	if (end > page_end)
+		end = page_end;
+	for (; s->next_pf < end; s->next_pf++) {
+		/* Prefetches never stall the core: skip when no buffer is free. */
+		bool free_lfb = false;
+		for (unsigned i = 0; i < h->p.lfb && !free_lfb; i++)
+			free_lfb = h->fill[i].ready <= now;
+		if (!free_lfb)
+			break;
+		if (cache_contains(&h->l1, s->next_pf * CACHE_LINE, NULL))
+			continue;
+		h->prefetches++;
+		fetch(h, s->next_pf * CACHE_LINE, false, now, false);
+	}
+}
+
+sim_time_t memhier_load(struct memhier *h, uint64_t pa, sim_time_t now)
+{
+	h->loads++;
+	sim_time_t t = fetch(h, pa, false, now, true);
+	prefetch(h, pa, now);
+	return t;
+}
+
+sim_time_t memhier_store(struct memhier *h, uint64_t pa, sim_time_t now)
+{
+	h->stores++;
+	sim_time_t start = now;
+	/* The store buffer hides the miss; only a lack of fill buffers
+	 * holds up retirement. */
+	if (!cache_contains(&h->l1, pa, NULL) && !in_flight(h, pa / CACHE_LINE, now))
+		take_lfb(h, &start);
+	fetch(h, pa, true, start, true);
+	prefetch(h, pa, start);
+	return start + h->p.cycle;
+}
+
+/* Write a dirty line back to memory from whichever level holds it. */
+static sim_time_t write_back(struct memhier *h, uint64_t pa, bool keep, sim_time_t now)
+{
+	bool dirty = cache_flush(&h->l1, pa, keep);
+	dirty |= cache_flush(&h->l2, pa, keep);
+	dirty |= cache_flush(&h->llc, pa, keep);
+	if (!dirty)
+		return now;
+	h->flush_writebacks++;
+	if (h->writeback)
+		h->writeback(h->writeback_ctx, pa & ~63ull, false);
+	sim_time_t t = now + cycles(h, h->l1.cfg.latency + h->l2.cfg.latency + h->llc.cfg.latency);
+	return memctrl_write(&h->mc, pa, t);
+}
+
+sim_time_t memhier_flush(struct memhier *h, uint64_t pa, bool keep, sim_time_t now)
+{
+	h->flushes++;
+	sim_time_t ack = write_back(h, pa, keep, now);
+	if (ack > h->persist_done)
+		h->persist_done = ack;
+	return now + h->p.cycle;
+}
+
+/* A write-combining buffer leaves through the LLC's ring to the memory
+ * controller.  On Intel cores the WC buffers are line-fill buffers, so one
+ * stays busy until the controller acknowledges it; returns when the
+ * sender could claim the buffer (later than now only if all were busy). */
+static sim_time_t wc_send(struct memhier *h, struct memhier_wc *w, sim_time_t now)
+{
+	struct memhier_fill *f = take_lfb(h, &now);
+	sim_time_t ack = memctrl_write(&h->mc, w->line * CACHE_LINE,
+				       now + cycles(h, h->llc.cfg.latency));
+	f->line = ~0ull;
+	f->ready = ack;
+	if (ack > h->persist_done)
+		h->persist_done = ack;
+	w->valid = false;
+	return now;
+}
+
+sim_time_t memhier_ntstore(struct memhier *h, uint64_t pa, unsigned len, sim_time_t now)
+{
+	uint64_t line = pa / CACHE_LINE;
+	struct memhier_wc *w = NULL;
+	h->ntstores++;
+	/* Non-temporal stores bypass the caches: a cached copy is written
+	 * back and invalidated first, as the SDM requires. */
+	write_back(h, pa, false, now);
+	for (unsigned i = 0; i < MEMHIER_WC && !w; i++)
+		if (h->wc[i].valid && h->wc[i].line == line)
+			w = &h->wc[i];
+	for (unsigned i = 0; i < MEMHIER_WC && !w; i++)
+		if (!h->wc[i].valid)
+			w = &h->wc[i];
+	if (!w) {                               /* all busy: send the oldest */
+		w = &h->wc[0];
+		now = wc_send(h, w, now);
+	}
+	if (!w->valid)
+		*w = (struct memhier_wc){.line = line, .valid = true};
+	for (unsigned off = (unsigned)(pa % CACHE_LINE) / 8; off < 8 && len; off++, len = len > 8 ? len - 8 : 0)
+		w->filled |= (uint8_t)(1u << off);
+	if (w->filled == 0xFF)
+		now = wc_send(h, w, now);
+	return now + h->p.cycle;
+}
+
+sim_time_t memhier_fence(struct memhier *h, sim_time_t now)
+{
+	h->fences++;
+	for (unsigned i = 0; i < MEMHIER_WC; i++)
+		if (h->wc[i].valid)
+			now = wc_send(h, &h->wc[i], now);
+	sim_time_t t = h->persist_done > now ? h->persist_done : now;
+	return t + h->p.cycle;
+}
