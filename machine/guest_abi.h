@@ -29,7 +29,7 @@
 /* Trace event codes.  64-bit values travel as two words, low word first.
  * Arguments in order: */
 #define ABI_EV_BOOT             1   /* abi version */
-#define ABI_EV_SNAPSHOT_BEGIN   2   /* gen.lo gen.hi */
+#define ABI_EV_SNAPSHOT_BEGIN   2   /* gen.lo gen.hi [dirty_pages]: pause begins */
 #define ABI_EV_PAUSE_END        3   /* gen.lo gen.hi: threads run again */
 #define ABI_EV_PAGES_WRITTEN    4   /* gen.lo gen.hi npages */
 #define ABI_EV_COMMIT           5   /* gen.lo gen.hi digest.lo digest.hi: durable */
@@ -40,6 +40,7 @@
 #define ABI_EV_PANIC            9   /* code */
 #define ABI_EV_EXCEPTION       10   /* vector error.lo error.hi rip.lo rip.hi */
 #define ABI_EV_FIRST_BOOT      11   /* (none): empty store, fresh object space */
+#define ABI_EV_COMMIT_BEGIN    12   /* gen.lo gen.hi: data written, root write starts */
 
 #define ABI_VERSION             1
 

@@ -9,15 +9,21 @@ libphantom_a_SOURCES += \
 	machine/dram.c machine/dram.h \
 	machine/optane.c machine/optane.h \
 	machine/memctrl.c machine/memctrl.h \
-	machine/memhier.c machine/memhier.h
+	machine/memhier.c machine/memhier.h \
+	devices/trace_port.c devices/trace_port.h
 
 # The timing model's calibration against published figures (docs/timing.md).
 noinst_PROGRAMS += bench/timing-calibrate
 bench_timing_calibrate_SOURCES = bench/timing_calibrate.c
 
 if HAVE_CHECK
-check_PROGRAMS += tests/unit/test_paging tests/unit/test_multiboot tests/unit/test_timing
-TESTS += tests/unit/test_paging tests/unit/test_multiboot tests/unit/test_timing
+check_PROGRAMS += tests/unit/test_paging tests/unit/test_multiboot tests/unit/test_timing \
+	tests/unit/test_trace_port
+TESTS += tests/unit/test_paging tests/unit/test_multiboot tests/unit/test_timing \
+	tests/unit/test_trace_port
+tests_unit_test_trace_port_SOURCES = tests/unit/test_trace_port.c
+tests_unit_test_trace_port_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_trace_port_LDADD = $(LDADD) $(CHECK_LIBS)
 tests_unit_test_timing_SOURCES = tests/unit/test_timing.c
 tests_unit_test_timing_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_timing_LDADD = $(LDADD) $(CHECK_LIBS)
