@@ -8,6 +8,10 @@ libphantom_a_SOURCES += \
 	sim/stats.c sim/stats.h \
 	sim/cli.c sim/cli.h \
 	sim/cmd_run.c \
+	sim/cmd_campaign.c \
+	sim/crash_points.c sim/crash_points.h \
+	sim/oracle.c sim/oracle.h \
+	sim/report.c sim/report.h \
 	sim/cmd_stubs.c
 
 bin_PROGRAMS += phantom-sim

@@ -5,6 +5,11 @@ TESTS += tests/unit/test_sim
 tests_unit_test_sim_SOURCES = tests/unit/test_sim.c tests/unit/test_config.c tests/unit/check_main.h
 tests_unit_test_sim_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_sim_LDADD = $(LDADD) $(CHECK_LIBS)
+check_PROGRAMS += tests/unit/test_campaign
+TESTS += tests/unit/test_campaign
+tests_unit_test_campaign_SOURCES = tests/unit/test_campaign.c
+tests_unit_test_campaign_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_campaign_LDADD = $(LDADD) $(CHECK_LIBS)
 endif
 
 TESTS += tests/cli/bad-configs.sh tests/cli/presets.sh
