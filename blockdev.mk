@@ -1,0 +1,1 @@
+# blockdev.mk: automake fragment (placeholder until its owner writes it)
