@@ -18,14 +18,19 @@
  *                     and ACPI MADT interrupt source override say)
  *     I/O APIC ── fixed / lowest-priority messages ── LAPIC IRR
  *
- * What the CPU does, at each instruction boundary where RFLAGS.IF = 1 and
- * there is no interrupt shadow (after STI or MOV SS), and while halted:
+ * What the CPU does at each instruction boundary (and while halted, after
+ * the machine loop has run the events that were due):
  *
- *     if (intc_nmi_pending(ic)) { intc_nmi_ack(ic); deliver vector 2; }
- *     else if (IF && !shadow && intc_pending(ic)) {
+ *     if (intc_nmi_pending(ic) && !blocked_by_nmi) {
+ *         intc_nmi_ack(ic); deliver vector 2;
+ *     } else if (RFLAGS.IF && !shadow && intc_pending(ic)) {
  *         int v = intc_ack(ic);        // the INTA cycle
  *         if (v >= 0) deliver vector v through the IDT;
  *     }
+ *
+ * `shadow` is the one-instruction interrupt shadow after STI and MOV SS /
+ * POP SS.  A HLT ends when either branch would deliver; with IF = 0 only an
+ * NMI ends it.
  *
  * intc_pending() has no side effects; intc_ack() does (it moves IRR to ISR
  * in whichever controller supplied the vector), and can return a spurious
