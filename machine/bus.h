@@ -49,6 +49,7 @@ struct bus_region {
 	mmio_write_fn *write;
 	store_hook_fn *store_hook;
 	void *ctx;
+	uint64_t offset;                /* added to MMIO offsets (kept across splits) */
 };
 
 struct pio_range {
@@ -70,6 +71,12 @@ struct bus {
 	uint64_t *reported;
 	size_t nreported, capreported;
 	uint64_t *unknown_mmio, *unknown_pio;   /* stats counters */
+
+	/* Called after RAM bytes change through bus_write() or
+	 * bus_dma_write(), so a CPU can drop instructions it decoded from
+	 * them (self-modifying code, loaders, DMA).  Set by cpu_new(). */
+	void (*code_write)(void *ctx, uint64_t pa, uint64_t len);
+	void *code_write_ctx;
 };
 
 void bus_init(struct bus *b, struct sim *sim);

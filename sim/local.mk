@@ -12,7 +12,8 @@ libphantom_a_SOURCES += \
 	sim/crash_points.c sim/crash_points.h \
 	sim/oracle.c sim/oracle.h \
 	sim/report.c sim/report.h \
-	sim/cmd_stubs.c
+	sim/cmd_user.c \
+	sim/cmd_trace.c
 
 bin_PROGRAMS += phantom-sim
 phantom_sim_SOURCES = sim/main.c

@@ -40,6 +40,7 @@
 #define TRACE_SIMVER_MAX    255
 #define TRACE_NAME_MAX      1024                /* longest interned string */
 #define TRACE_INSN_MAX      15                  /* longest x86 instruction */
+#define TRACE_BODY_MAX      (TRACE_NAME_MAX + 32) /* largest record body */
 #define TRACE_PAGE_SIZE     4096                /* unit of snapshot_begin/pages_written */
 #define TRACE_SECTOR_SIZE   512                 /* unit of blk_write */
 
@@ -150,7 +151,8 @@ int trace_close(struct trace *t, char *err, size_t errlen);
 void trace_insn_filter(struct trace *t, uint64_t lo, uint64_t hi);
 
 /* The id of name in the stream's string table, defining it on first use.
- * Producers intern their names once, at setup.  Returns 0 when t is NULL. */
+ * Producers intern their names once, at setup.  Names longer than
+ * TRACE_NAME_MAX bytes are cut to that length.  Returns 0 when t is NULL. */
 uint32_t trace_intern(struct trace *t, const char *name);
 
 /* Out-of-line emitters: call the inline wrappers below instead. */

@@ -2,10 +2,10 @@
  *
  * Every record is `type, size, body` with body = `dt, fields...`, all
  * integers as LEB128 varints except digests (8 bytes little-endian); see
- * docs/traces.md.  Records are built in a small stack buffer and appended
- * to a 64 KiB output buffer, and the running FNV-1a digest is folded over
- * each record as it is appended, so the END record can carry the digest of
- * everything before it without a second pass.
+ * docs/traces.md.  Event records are encoded straight into a 64 KiB
+ * output buffer and folded into the running FNV-1a digest as they are
+ * closed, so the END record can carry the digest of everything before it
+ * without a second pass, and a record costs no copy and no allocation.
  *
  * Write errors are sticky: producers never check a return value, and
  * trace_close() reports the first failure.
@@ -18,7 +18,8 @@
 #include "traces/trace.h"
 
 #define OUT_BUF_SIZE (64 * 1024)
-#define REC_MAX (TRACE_NAME_MAX + 64)
+#define REC_MAX TRACE_BODY_MAX
+#define FNV_PRIME 0x100000001b3ULL      /* FNV-1a 64, as hash_fnv1a() */
 
 /* Open-addressed map from name to id; keys are owned copies. */
 struct trace_names {
@@ -32,7 +33,7 @@ uint64_t trace_config_hash(const char *config_json)
 	return hash_fnv1a(config_json, strlen(config_json), HASH_FNV1A_INIT);
 }
 
-static size_t put_uv(uint8_t *p, uint64_t v)
+static inline size_t put_uv(uint8_t *p, uint64_t v)
 {
 	size_t n = 0;
 	while (v >= 0x80) {
@@ -43,7 +44,7 @@ static size_t put_uv(uint8_t *p, uint64_t v)
 	return n;
 }
 
-static size_t put_u64le(uint8_t *p, uint64_t v)
+static inline size_t put_u64le(uint8_t *p, uint64_t v)
 {
 	for (int i = 0; i < 8; i++)
 		p[i] = (uint8_t)(v >> (8 * i));
@@ -91,73 +92,102 @@ static void finish(struct trace *t, enum trace_type type, const uint8_t *body, s
 		t->count++;
 }
 
+/* Every record but string and end records has a body under 128 bytes
+ * (the largest, recovery_end, is at most 48), so its size field is one
+ * byte and the record can be encoded straight into the output buffer:
+ * rec_open() writes the type and dt, the caller the fields, rec_close()
+ * the size, and folds the record into the digest. */
+#define SMALL_BODY_MAX 127
+
+static inline uint8_t *rec_open(struct trace *t, enum trace_type type, sim_time_t now)
+{
+	if (OUT_BUF_SIZE - t->len < SMALL_BODY_MAX + 2)
+		flush_buf(t);
+	uint8_t *p = t->buf + t->len;
+	p[0] = (uint8_t)type;
+	if (now < t->last) {
+		t->clamped++;
+		now = t->last;
+	}
+	uint8_t *q = p + 2;
+	q += put_uv(q, now - t->last);
+	t->last = now;
+	return q;
+}
+
+static inline void rec_close(struct trace *t, uint8_t *end)
+{
+	uint8_t *p = t->buf + t->len;
+	size_t n = (size_t)(end - p);
+	p[1] = (uint8_t)(n - 2);
+	uint64_t h = t->digest;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * FNV_PRIME;
+	t->digest = h;
+	t->len += n;
+	t->count++;
+}
+
 void trace_emit0(struct trace *t, enum trace_type type, sim_time_t now)
 {
-	uint8_t b[16];
-	size_t n = begin_body(t, b, now);
-	finish(t, type, b, n);
+	rec_close(t, rec_open(t, type, now));
 }
 
 void trace_emit1(struct trace *t, enum trace_type type, sim_time_t now, uint64_t a)
 {
-	uint8_t b[32];
-	size_t n = begin_body(t, b, now);
-	n += put_uv(b + n, a);
-	finish(t, type, b, n);
+	uint8_t *q = rec_open(t, type, now);
+	q += put_uv(q, a);
+	rec_close(t, q);
 }
 
-void trace_emit2(struct trace *t, enum trace_type type, sim_time_t now, uint64_t a, uint64_t c)
+void trace_emit2(struct trace *t, enum trace_type type, sim_time_t now, uint64_t a, uint64_t b)
 {
-	uint8_t b[48];
-	size_t n = begin_body(t, b, now);
-	n += put_uv(b + n, a);
-	n += put_uv(b + n, c);
-	finish(t, type, b, n);
+	uint8_t *q = rec_open(t, type, now);
+	q += put_uv(q, a);
+	q += put_uv(q, b);
+	rec_close(t, q);
 }
 
 void trace_emit3(struct trace *t, enum trace_type type, sim_time_t now,
-		 uint64_t a, uint64_t c, uint64_t d)
+		 uint64_t a, uint64_t b, uint64_t c)
 {
-	uint8_t b[48];
-	size_t n = begin_body(t, b, now);
-	n += put_uv(b + n, a);
-	n += put_uv(b + n, c);
-	n += put_uv(b + n, d);
-	finish(t, type, b, n);
+	uint8_t *q = rec_open(t, type, now);
+	q += put_uv(q, a);
+	q += put_uv(q, b);
+	q += put_uv(q, c);
+	rec_close(t, q);
 }
 
 void trace_emit_commit(struct trace *t, sim_time_t now, uint64_t generation, uint64_t digest)
 {
-	uint8_t b[48];
-	size_t n = begin_body(t, b, now);
-	n += put_uv(b + n, generation);
-	n += put_u64le(b + n, digest);
-	finish(t, TR_COMMIT, b, n);
+	uint8_t *q = rec_open(t, TR_COMMIT, now);
+	q += put_uv(q, generation);
+	q += put_u64le(q, digest);
+	rec_close(t, q);
 }
 
 void trace_emit_recovery_end(struct trace *t, sim_time_t now, uint64_t generation,
 			     uint64_t digest, uint64_t selfcheck, uint64_t invariant)
 {
-	uint8_t b[64];
-	size_t n = begin_body(t, b, now);
-	n += put_uv(b + n, generation);
-	n += put_u64le(b + n, digest);
-	n += put_uv(b + n, selfcheck);
-	n += put_uv(b + n, invariant);
-	finish(t, TR_RECOVERY_END, b, n);
+	uint8_t *q = rec_open(t, TR_RECOVERY_END, now);
+	q += put_uv(q, generation);
+	q += put_u64le(q, digest);
+	q += put_uv(q, selfcheck);
+	q += put_uv(q, invariant);
+	rec_close(t, q);
 }
 
 void trace_emit_insn(struct trace *t, sim_time_t now, uint64_t pc, unsigned len,
 		     const uint8_t *bytes)
 {
-	uint8_t b[64];
 	if (len > TRACE_INSN_MAX)
 		len = TRACE_INSN_MAX;
-	size_t n = begin_body(t, b, now);
-	n += put_uv(b + n, pc);
-	n += put_uv(b + n, len);
-	memcpy(b + n, bytes, len);
-	finish(t, TR_INSN, b, n + len);
+	uint8_t *q = rec_open(t, TR_INSN, now);
+	q += put_uv(q, pc);
+	q += put_uv(q, len);
+	for (unsigned i = 0; i < len; i++)
+		q[i] = bytes[i];
+	rec_close(t, q + len);
 }
 
 void trace_insn_filter(struct trace *t, uint64_t lo, uint64_t hi)

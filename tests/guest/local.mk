@@ -1,1 +1,15 @@
-# tests/guest/local.mk: automake fragment (placeholder until its owner writes it)
+# tests/guest/local.mk: the guest kernel under qemu-system-x86_64.
+# Each test skips (77) without QEMU or without phantom-kernel.mb32.
+TESTS += \
+	tests/guest/boot.sh \
+	tests/guest/exceptions.sh \
+	tests/guest/disk-recovery.sh \
+	tests/guest/corrupt.sh \
+	tests/guest/pmem-recovery.sh
+EXTRA_DIST += \
+	tests/guest/lib.sh \
+	tests/guest/boot.sh \
+	tests/guest/exceptions.sh \
+	tests/guest/disk-recovery.sh \
+	tests/guest/corrupt.sh \
+	tests/guest/pmem-recovery.sh

@@ -1,0 +1,565 @@
+/* machine/cpu.c: the run loop, the software TLB, the decode cache, and
+ * guest memory access.
+ *
+ * The hot loop (run_loop) looks up the decoded instruction for rip in a
+ * hash table, calls its handler, and retires it:
+ *
+ *     i = dcache_lookup(c, c->rip);      // decodes only on a miss
+ *     c->next_rip = c->rip + i->len;
+ *     i->fn(c, i);                       // may longjmp on a fault
+ *     c->rip = c->next_rip;
+ *
+ * Self-modifying code: every page holding decoded instructions is a "code
+ * page".  The TLB never grants direct write access to a code page, so a
+ * store to one takes the slow path through bus_write(), which reports it
+ * back through bus->code_write; the page's instructions are then dropped
+ * (moved to a dead list and freed between instructions, because the
+ * instruction doing the store may be one of them).  DMA into a code page
+ * reaches the same callback through bus_dma_write().
+ *
+ * Memory: user mode has paging off, so a linear address is a bus address.
+ * The TLB maps a linear page to a host pointer when one bus RAM region
+ * covers the whole page; everything else (MMIO, partial pages, page
+ * crossings, store-hooked RAM, code pages) uses the slow path.  A map
+ * change (bus->generation) flushes the TLB and the decode cache.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "machine/exec.h"
+#include "sim/sim.h"
+
+/* The decode cache is flushed wholesale past this many instructions, which
+ * bounds host memory for guests that generate code endlessly. */
+#define DCACHE_MAX_INSNS (1u << 22)
+
+struct code_page {
+	uint64_t page;
+	struct code_page *next;
+	struct insn *insns;             /* chained through page_next */
+	bool spill;                     /* an insn of page-1 runs into this page */
+};
+
+static void cpu_code_write(void *ctx, uint64_t pa, uint64_t len);
+
+/* ---- hashing ---- */
+
+static inline size_t hash64(uint64_t k, size_t nbuckets)
+{
+	return (size_t)((k * 0x9E3779B97F4A7C15ull) >> 20) & (nbuckets - 1);
+}
+
+/* ---- faults ---- */
+
+_Noreturn void cpu_fault(struct cpu *c, unsigned vector, uint32_t error)
+{
+	c->exc_vector = (uint8_t)vector;
+	c->exc_error = error;
+	longjmp(c->fault, 1);
+}
+
+/* ---- TLB ---- */
+
+static void tlb_flush(struct cpu *c)
+{
+	for (unsigned k = 0; k < CPU_TLB_SIZE; k++)
+		c->tlb[k].page = ~0ull;
+}
+
+static struct code_page *cpage_find(const struct cpu *c, uint64_t page)
+{
+	for (struct code_page *p = c->cpages[hash64(page, c->cpage_buckets)]; p; p = p->next)
+		if (p->page == page)
+			return p;
+	return NULL;
+}
+
+static void tlb_fill(struct cpu *c, uint64_t la, const struct bus_region *r)
+{
+	uint64_t pg = la >> 12, start = pg << 12;
+	if (!r->host || r->base > start || r->base + r->size - 1 < start + 4095)
+		return;
+	struct cpu_tlb_entry *e = &c->tlb[pg & (CPU_TLB_SIZE - 1)];
+	e->page = pg;
+	e->host = r->host + (start - r->base);
+	e->perm = r->flags & BUS_RWX;
+	if ((r->flags & BUS_STORE_HOOK) || cpage_find(c, pg))
+		e->perm &= ~(unsigned)BUS_W;
+}
+
+static bool canonical(uint64_t a)
+{
+	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
+}
+
+/* The bus region for an access of kind acc (BUS_R/W/X) at la, or a fault. */
+static struct bus_region *translate(struct cpu *c, uint64_t la, unsigned acc)
+{
+	if (c->bus->generation != c->bus_generation)
+		cpu_flush_caches(c);
+	if (!canonical(la))
+		cpu_gp0(c);
+	struct bus_region *r = bus_find(c->bus, la);
+	if (!r || !(r->flags & acc)) {
+		c->cr2 = la;
+		uint32_t err = (r ? CPU_PF_P : 0) | (acc == BUS_W ? CPU_PF_W : 0) |
+			       (c->cpl == 3 ? CPU_PF_U : 0) | (acc == BUS_X ? CPU_PF_I : 0);
+		cpu_fault(c, CPU_EXC_PF, err);
+	}
+	return r;
+}
+
+void mem_check(struct cpu *c, uint64_t la, unsigned acc)
+{
+	translate(c, la, acc);
+}
+
+uint64_t mem_phys(struct cpu *c, uint64_t la)
+{
+	(void)c;
+	return la;      /* no paging yet: linear == physical */
+}
+
+uint8_t mem_fetch_slow(struct cpu *c, uint64_t la)
+{
+	struct bus_region *r = translate(c, la, BUS_X);
+	tlb_fill(c, la, r);
+	return (uint8_t)bus_read(c->bus, la, 1);
+}
+
+uint64_t mem_read_slow(struct cpu *c, uint64_t la, unsigned size)
+{
+	if ((la & 4095) + size <= 4096) {
+		struct bus_region *r = translate(c, la, BUS_R);
+		if (la + size - 1 <= r->base + r->size - 1) {
+			tlb_fill(c, la, r);
+			return bus_read(c->bus, la, size);
+		}
+	}
+	/* Crosses a page or region boundary: byte by byte, in address order,
+	 * so a fault reports the first inaccessible byte like hardware. */
+	uint64_t v = 0;
+	for (unsigned k = 0; k < size; k++)
+		v |= mem_read_slow(c, la + k, 1) << (8 * k);
+	return v;
+}
+
+void mem_check_write(struct cpu *c, uint64_t la, unsigned len)
+{
+	uint64_t end = la + len;
+	for (uint64_t a = la; a - la < len;) {
+		struct bus_region *r = translate(c, a, BUS_W);
+		uint64_t rend = r->base + r->size;
+		if (rend == 0 || rend - la >= len || rend < a)
+			break;
+		a = rend;
+	}
+	(void)end;
+}
+
+void mem_write_slow(struct cpu *c, uint64_t la, unsigned size, uint64_t v)
+{
+	if ((la & 4095) + size <= 4096) {
+		struct bus_region *r = translate(c, la, BUS_W);
+		if (la + size - 1 <= r->base + r->size - 1) {
+			tlb_fill(c, la, r);
+			bus_write(c->bus, la, size, v);
+			return;
+		}
+	}
+	/* Check every byte first: a faulting store must not land halfway. */
+	mem_check_write(c, la, size);
+	for (unsigned k = 0; k < size; k++)
+		bus_write(c->bus, la + k, 1, v >> (8 * k));
+}
+
+void mem_read_buf(struct cpu *c, uint64_t la, void *dst, unsigned len)
+{
+	uint8_t *d = dst;
+	while (len) {
+		unsigned off = la & 4095, n = 4096 - off;
+		if (n > len)
+			n = len;
+		const struct cpu_tlb_entry *e = &c->tlb[(la >> 12) & (CPU_TLB_SIZE - 1)];
+		if (e->page == la >> 12 && (e->perm & BUS_R)) {
+			memcpy(d, e->host + off, n);
+		} else {
+			for (unsigned k = 0; k < n; k++)
+				d[k] = (uint8_t)mem_read_slow(c, la + k, 1);
+		}
+		d += n, la += n, len -= n;
+	}
+}
+
+void mem_write_buf(struct cpu *c, uint64_t la, const void *src, unsigned len)
+{
+	const uint8_t *s = src;
+	uint64_t pg = la >> 12;
+	const struct cpu_tlb_entry *e = &c->tlb[pg & (CPU_TLB_SIZE - 1)];
+	if (e->page == pg && (e->perm & BUS_W) && (la & 4095) + len <= 4096) {
+		memcpy(e->host + (la & 4095), s, len);
+		return;
+	}
+	mem_check_write(c, la, len);
+	for (unsigned k = 0; k < len; k++)
+		mem_write(c, la + k, 1, s[k]);
+}
+
+/* ---- decode cache ---- */
+
+static void dead_free(struct cpu *c)
+{
+	while (c->dead) {
+		struct insn *i = c->dead;
+		c->dead = i->next;
+		free(i);
+	}
+}
+
+static void cpage_remove(struct cpu *c, struct code_page *cp)
+{
+	struct code_page **pp = &c->cpages[hash64(cp->page, c->cpage_buckets)];
+	while (*pp != cp)
+		pp = &(*pp)->next;
+	*pp = cp->next;
+	c->cpage_count--;
+	free(cp);
+}
+
+static void dcache_unlink(struct cpu *c, struct insn *i)
+{
+	struct insn **pp = &c->dcache[hash64(i->rip, c->dcache_buckets)];
+	while (*pp && *pp != i)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = i->next;
+	c->dcache_count--;
+	i->next = c->dead;
+	c->dead = i;
+}
+
+/* Drop the decoded instructions of one page (and of the page before it
+ * when one of those runs into this page). */
+static void invalidate_page(struct cpu *c, uint64_t page)
+{
+	struct code_page *cp = cpage_find(c, page);
+	if (!cp)
+		return;
+	bool spill = cp->spill;
+	for (struct insn *i = cp->insns, *n; i; i = n) {
+		n = i->page_next;
+		dcache_unlink(c, i);
+	}
+	cpage_remove(c, cp);
+	if (c->stat_smc)
+		++*c->stat_smc;
+	if (spill)
+		invalidate_page(c, page - 1);
+}
+
+static void cpu_code_write(void *ctx, uint64_t pa, uint64_t len)
+{
+	struct cpu *c = ctx;
+	if (c->cpage_count == 0 || len == 0)
+		return;
+	uint64_t first = pa >> 12, last = (pa + len - 1) >> 12;
+	if (last < first)
+		last = ~0ull >> 12;
+	if (last - first < 4 * (uint64_t)c->cpage_count) {
+		for (uint64_t p = first; ; p++) {
+			invalidate_page(c, p);
+			if (p == last)
+				break;
+		}
+		return;
+	}
+	/* A big write: look at the code pages instead of every page. */
+	for (size_t b = 0; b < c->cpage_buckets; b++) {
+		struct code_page *cp = c->cpages[b];
+		while (cp) {
+			struct code_page *n = cp->next;
+			if (cp->page >= first && cp->page <= last) {
+				invalidate_page(c, cp->page);
+				b = (size_t)-1;         /* chains changed: rescan */
+				break;
+			}
+			cp = n;
+		}
+	}
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n, size);
+	if (!p) {
+		fprintf(stderr, "phantom-sim: out of memory\n");
+		abort();
+	}
+	return p;
+}
+
+static void dcache_grow(struct cpu *c)
+{
+	size_t nb = c->dcache_buckets * 2;
+	struct insn **t = xcalloc(nb, sizeof *t);
+	for (size_t b = 0; b < c->dcache_buckets; b++) {
+		for (struct insn *i = c->dcache[b], *n; i; i = n) {
+			n = i->next;
+			size_t h = hash64(i->rip, nb);
+			i->next = t[h];
+			t[h] = i;
+		}
+	}
+	free(c->dcache);
+	c->dcache = t;
+	c->dcache_buckets = nb;
+}
+
+static void cpage_grow(struct cpu *c)
+{
+	size_t nb = c->cpage_buckets * 2;
+	struct code_page **t = xcalloc(nb, sizeof *t);
+	for (size_t b = 0; b < c->cpage_buckets; b++) {
+		for (struct code_page *p = c->cpages[b], *n; p; p = n) {
+			n = p->next;
+			size_t h = hash64(p->page, nb);
+			p->next = t[h];
+			t[h] = p;
+		}
+	}
+	free(c->cpages);
+	c->cpages = t;
+	c->cpage_buckets = nb;
+}
+
+static struct code_page *cpage_get(struct cpu *c, uint64_t page)
+{
+	struct code_page *cp = cpage_find(c, page);
+	if (cp)
+		return cp;
+	if (c->cpage_count >= 2 * c->cpage_buckets)
+		cpage_grow(c);
+	cp = xcalloc(1, sizeof *cp);
+	cp->page = page;
+	size_t h = hash64(page, c->cpage_buckets);
+	cp->next = c->cpages[h];
+	c->cpages[h] = cp;
+	c->cpage_count++;
+	/* From now on stores to the page must take the slow path. */
+	struct cpu_tlb_entry *e = &c->tlb[page & (CPU_TLB_SIZE - 1)];
+	if (e->page == page)
+		e->perm &= ~(unsigned)BUS_W;
+	return cp;
+}
+
+static struct insn *dcache_fill(struct cpu *c, uint64_t rip)
+{
+	struct insn d;
+	decode_insn(c, rip, &d);        /* faults (#UD, #PF, #GP) longjmp out */
+	if (c->dcache_count >= DCACHE_MAX_INSNS)
+		cpu_flush_caches(c);
+	if (c->dcache_count >= 2 * c->dcache_buckets)
+		dcache_grow(c);
+	struct insn *i = malloc(sizeof *i);
+	if (!i) {
+		fprintf(stderr, "phantom-sim: out of memory\n");
+		abort();
+	}
+	*i = d;
+	size_t h = hash64(rip, c->dcache_buckets);
+	i->next = c->dcache[h];
+	c->dcache[h] = i;
+	c->dcache_count++;
+	struct code_page *cp = cpage_get(c, rip >> 12);
+	i->page_next = cp->insns;
+	cp->insns = i;
+	if (((rip + i->len - 1) >> 12) != (rip >> 12))
+		cpage_get(c, (rip >> 12) + 1)->spill = true;
+	if (c->stat_decoded)
+		++*c->stat_decoded;
+	return i;
+}
+
+static inline struct insn *dcache_lookup(struct cpu *c, uint64_t rip)
+{
+	for (struct insn *i = c->dcache[hash64(rip, c->dcache_buckets)]; i; i = i->next)
+		if (i->rip == rip)
+			return i;
+	return dcache_fill(c, rip);
+}
+
+void cpu_flush_caches(struct cpu *c)
+{
+	tlb_flush(c);
+	for (size_t b = 0; b < c->dcache_buckets; b++) {
+		for (struct insn *i = c->dcache[b], *n; i; i = n) {
+			n = i->next;
+			i->next = c->dead;
+			c->dead = i;
+		}
+		c->dcache[b] = NULL;
+	}
+	c->dcache_count = 0;
+	for (size_t b = 0; b < c->cpage_buckets; b++) {
+		for (struct code_page *p = c->cpages[b], *n; p; p = n) {
+			n = p->next;
+			free(p);
+		}
+		c->cpages[b] = NULL;
+	}
+	c->cpage_count = 0;
+	c->bus_generation = c->bus->generation;
+}
+
+/* ---- lifecycle ---- */
+
+struct cpu *cpu_new(struct sim *sim, struct bus *bus)
+{
+	struct cpu *c = xcalloc(1, sizeof *c);
+	c->sim = sim;
+	c->bus = bus;
+	c->dcache_buckets = 4096;
+	c->dcache = xcalloc(c->dcache_buckets, sizeof *c->dcache);
+	c->cpage_buckets = 256;
+	c->cpages = xcalloc(c->cpage_buckets, sizeof *c->cpages);
+	decode_init(c);
+	if (!c->form_order) {
+		cpu_free(c);
+		return NULL;
+	}
+	tlb_flush(c);
+	c->bus_generation = bus->generation;
+	bus->code_write = cpu_code_write;
+	bus->code_write_ctx = c;
+	/* 2 GHz, one instruction per cycle: 500 ps, an exact integer. */
+	c->tsc_hz = 2000000000ull;
+	c->ps_per_insn = 500;
+	c->rflags = 2;
+	c->x87.cw = 0x37F;
+	c->x87.tag_empty = 0xFF;
+	c->mxcsr = 0x1F80;
+	if (sim) {
+		c->stat_decoded = stats_counter(&sim->stats, "cpu.decoded");
+		c->stat_smc = stats_counter(&sim->stats, "cpu.smc_invalidations");
+		c->stat_exc = stats_counter(&sim->stats, "cpu.exceptions");
+	}
+	return c;
+}
+
+void cpu_free(struct cpu *c)
+{
+	if (!c)
+		return;
+	if (c->bus && c->bus->code_write_ctx == c) {
+		c->bus->code_write = NULL;
+		c->bus->code_write_ctx = NULL;
+	}
+	if (c->dcache && c->cpages)
+		cpu_flush_caches(c);
+	dead_free(c);
+	free(c->dcache);
+	free(c->cpages);
+	free(c->form_order);
+	free(c);
+}
+
+void cpu_set_mode_user64(struct cpu *c)
+{
+	c->cpl = 3;
+	c->cr0 = 0x33;                  /* PE MP ET NE: protected, FPU native errors */
+	c->cr4 = 0x600;                 /* OSFXSR OSXMMEXCPT: SSE enabled */
+	c->efer = 0xD01;                /* SCE LME LMA NXE */
+	c->rflags = 0x202;
+	c->x87.cw = 0x37F;
+	c->x87.sw = 0;
+	c->x87.top = 0;
+	c->x87.tag_empty = 0xFF;
+	c->mxcsr = 0x1F80;
+}
+
+void cpu_request_exit(struct cpu *c)
+{
+	c->exit_request = true;
+}
+
+uint64_t cpu_get_rflags(const struct cpu *c)
+{
+	return c->rflags;
+}
+
+void cpu_set_rflags(struct cpu *c, uint64_t v)
+{
+	/* Reserved bits: 1 is always set, 3, 5, 15 and 22-63 always clear. */
+	c->rflags = (v & 0x3F7FD5ull) | 2;
+}
+
+const char *cpu_exit_name(enum cpu_exit why)
+{
+	switch (why) {
+	case CPU_EXIT_BUDGET: return "budget";
+	case CPU_EXIT_SYSCALL: return "syscall";
+	case CPU_EXIT_EXCEPTION: return "exception";
+	case CPU_EXIT_HALT: return "halt";
+	case CPU_EXIT_STOP: return "stop";
+	}
+	return "?";
+}
+
+/* ---- the loop ---- */
+
+static inline void retire(struct cpu *c)
+{
+	c->budget--;
+	c->cycles++;
+	if (c->sim) {
+		c->sim->now += c->ps_per_insn;
+		c->sim->insns++;
+	}
+}
+
+void cpu_retire_trap(struct cpu *c)
+{
+	/* int3 / int n complete before they are reported (traps). */
+	c->rip = c->next_rip;
+	retire(c);
+}
+
+static void run_loop(struct cpu *c)
+{
+	struct sim *s = c->sim;
+	while (c->budget) {
+		if (c->exit_request || (s && s->stop != SIM_STOP_NONE)) {
+			c->exit_request = false;
+			c->exit = CPU_EXIT_STOP;
+			return;
+		}
+		if (c->bus->generation != c->bus_generation)
+			cpu_flush_caches(c);
+		const struct insn *i = dcache_lookup(c, c->rip);
+		c->next_rip = c->rip + i->len;
+		i->fn(c, i);
+		c->rip = c->next_rip;
+		retire(c);
+		if (c->dead)
+			dead_free(c);
+		if (c->exit != CPU_EXIT_BUDGET)
+			return;
+	}
+}
+
+enum cpu_exit cpu_run(struct cpu *c, uint64_t budget)
+{
+	c->budget = budget;
+	c->exit = CPU_EXIT_BUDGET;
+	if (setjmp(c->fault)) {
+		/* A fault: rip still points at the instruction (int3 and int n
+		 * moved it past themselves before raising). */
+		if (c->stat_exc)
+			++*c->stat_exc;
+		dead_free(c);
+		return CPU_EXIT_EXCEPTION;
+	}
+	run_loop(c);
+	dead_free(c);
+	return c->exit;
+}

@@ -1,0 +1,261 @@
+/* machine/exec.h: what the interpreter's files share (not a public API).
+ *
+ * A decoded instruction (struct insn) is produced once per code address by
+ * machine/decode.c and executed many times by its handler op_<name>(),
+ * where <name> is the handler column of machine/insn.def.  Handlers read
+ * operands through the helpers below, compute, and write results last, so
+ * a fault (cpu_fault(), which longjmps back to cpu_run) never leaves an
+ * instruction half done.
+ *
+ *     void op_lea(struct cpu *c, const struct insn *i)
+ *     {
+ *         reg_write(c, i, i->reg, i->osz, insn_ea_noseg(c, i));
+ *     }
+ */
+#ifndef MACHINE_EXEC_H
+#define MACHINE_EXEC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "machine/bus.h"
+#include "machine/cpu.h"
+#include "machine/insn.h"
+
+#define NOREG 0xff
+
+enum { SEG_NONE, SEG_FS, SEG_GS };
+
+typedef void insn_fn(struct cpu *c, const struct insn *i);
+
+struct insn {
+	uint64_t rip;                   /* cache key */
+	struct insn *next;              /* dcache hash chain */
+	struct insn *page_next;         /* other insns of the same code page */
+	insn_fn *fn;
+	const struct insn_form *form;
+	int64_t disp;                   /* rip-relative: absolute address */
+	uint64_t imm;                   /* branches: absolute target */
+	uint8_t len;
+	uint8_t osz;                    /* operand size in bytes: 1, 2, 4, 8 */
+	uint8_t asz;                    /* address size: 4 or 8 */
+	uint8_t reg;                    /* ModRM.reg + REX.R, or opcode register */
+	uint8_t rm;                     /* ModRM.rm + REX.B (register operand) */
+	uint8_t mod3;                   /* operand E is a register */
+	uint8_t base, index, scale;     /* memory operand (NOREG = none) */
+	uint8_t seg;                    /* SEG_* */
+	uint8_t rep;                    /* 0, 0xF2 or 0xF3 */
+	uint8_t lock;
+	uint8_t rex;                    /* REX byte, or 0 */
+	uint8_t opcode;                 /* last opcode byte */
+	uint8_t modrm;                  /* raw ModRM byte */
+	uint8_t imm2;                   /* enter's second immediate */
+};
+
+/* ---- faults ---- */
+
+_Noreturn void cpu_fault(struct cpu *c, unsigned vector, uint32_t error);
+/* A trap (int3, int n): retire the instruction, then report it. */
+void cpu_retire_trap(struct cpu *c);
+static inline _Noreturn void cpu_ud(struct cpu *c) { cpu_fault(c, CPU_EXC_UD, 0); }
+static inline _Noreturn void cpu_gp0(struct cpu *c) { cpu_fault(c, CPU_EXC_GP, 0); }
+
+/* ---- memory (machine/cpu.c) ---- */
+
+uint8_t mem_fetch_slow(struct cpu *c, uint64_t la);
+uint64_t mem_read_slow(struct cpu *c, uint64_t la, unsigned size);
+void mem_write_slow(struct cpu *c, uint64_t la, unsigned size, uint64_t v);
+void mem_read_buf(struct cpu *c, uint64_t la, void *dst, unsigned len);
+void mem_write_buf(struct cpu *c, uint64_t la, const void *src, unsigned len);
+/* Fault now if [la, la+len) cannot be written (for multi-part stores). */
+void mem_check_write(struct cpu *c, uint64_t la, unsigned len);
+/* Fault now if la cannot be accessed with acc (BUS_R/W/X). */
+void mem_check(struct cpu *c, uint64_t la, unsigned acc);
+/* Physical address of la (user mode: identity), for the hooks. */
+uint64_t mem_phys(struct cpu *c, uint64_t la);
+
+static inline uint64_t load_le(const uint8_t *p, unsigned size)
+{
+	switch (size) {
+	case 1: return *p;
+	case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
+	case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
+	default: { uint64_t v; memcpy(&v, p, 8); return v; }
+	}
+}
+
+static inline void store_le(uint8_t *p, unsigned size, uint64_t v)
+{
+	switch (size) {
+	case 1: *p = (uint8_t)v; break;
+	case 2: { uint16_t w = (uint16_t)v; memcpy(p, &w, 2); break; }
+	case 4: { uint32_t w = (uint32_t)v; memcpy(p, &w, 4); break; }
+	default: memcpy(p, &v, 8); break;
+	}
+}
+
+static inline uint64_t mem_read(struct cpu *c, uint64_t la, unsigned size)
+{
+	uint64_t pg = la >> 12;
+	const struct cpu_tlb_entry *e = &c->tlb[pg & (CPU_TLB_SIZE - 1)];
+	if (e->page == pg && (e->perm & BUS_R) && (la & 4095) + size <= 4096)
+		return load_le(e->host + (la & 4095), size);
+	return mem_read_slow(c, la, size);
+}
+
+static inline void mem_write(struct cpu *c, uint64_t la, unsigned size, uint64_t v)
+{
+	uint64_t pg = la >> 12;
+	const struct cpu_tlb_entry *e = &c->tlb[pg & (CPU_TLB_SIZE - 1)];
+	if (e->page == pg && (e->perm & BUS_W) && (la & 4095) + size <= 4096) {
+		store_le(e->host + (la & 4095), size, v);
+		return;
+	}
+	mem_write_slow(c, la, size, v);
+}
+
+/* ---- registers ---- */
+
+static inline uint64_t size_mask(unsigned size)
+{
+	return size >= 8 ? ~0ull : (1ull << (8 * size)) - 1;
+}
+
+static inline uint64_t sign_extend(uint64_t v, unsigned size)
+{
+	switch (size) {
+	case 1: return (uint64_t)(int64_t)(int8_t)v;
+	case 2: return (uint64_t)(int64_t)(int16_t)v;
+	case 4: return (uint64_t)(int64_t)(int32_t)v;
+	default: return v;
+	}
+}
+
+/* Byte registers 4-7 are ah, ch, dh, bh unless a REX prefix is present. */
+static inline uint64_t reg_read(const struct cpu *c, const struct insn *i, unsigned r, unsigned size)
+{
+	switch (size) {
+	case 1:
+		if (!i->rex && r >= 4 && r < 8)
+			return (c->gpr[r - 4] >> 8) & 0xff;
+		return c->gpr[r] & 0xff;
+	case 2: return c->gpr[r] & 0xffff;
+	case 4: return (uint32_t)c->gpr[r];
+	default: return c->gpr[r];
+	}
+}
+
+/* 32-bit writes zero the upper half; 8- and 16-bit writes merge. */
+static inline void reg_write(struct cpu *c, const struct insn *i, unsigned r, unsigned size, uint64_t v)
+{
+	switch (size) {
+	case 1:
+		if (!i->rex && r >= 4 && r < 8)
+			c->gpr[r - 4] = (c->gpr[r - 4] & ~0xff00ull) | ((v & 0xff) << 8);
+		else
+			c->gpr[r] = (c->gpr[r] & ~0xffull) | (v & 0xff);
+		break;
+	case 2: c->gpr[r] = (c->gpr[r] & ~0xffffull) | (v & 0xffff); break;
+	case 4: c->gpr[r] = (uint32_t)v; break;
+	default: c->gpr[r] = v; break;
+	}
+}
+
+/* Effective address of the memory operand, with the fs/gs base. */
+static inline uint64_t insn_ea(const struct cpu *c, const struct insn *i)
+{
+	uint64_t a = (uint64_t)i->disp;
+	if (i->base != NOREG)
+		a += c->gpr[i->base];
+	if (i->index != NOREG)
+		a += c->gpr[i->index] << i->scale;
+	if (i->asz == 4)
+		a = (uint32_t)a;
+	if (i->seg == SEG_FS)
+		a += c->fs_base;
+	else if (i->seg == SEG_GS)
+		a += c->gs_base;
+	return a;
+}
+
+/* The E operand (register or memory) at size. */
+static inline uint64_t rm_read(struct cpu *c, const struct insn *i, unsigned size)
+{
+	if (i->mod3)
+		return reg_read(c, i, i->rm, size);
+	return mem_read(c, insn_ea(c, i), size);
+}
+
+static inline void rm_write(struct cpu *c, const struct insn *i, unsigned size, uint64_t v)
+{
+	if (i->mod3)
+		reg_write(c, i, i->rm, size, v);
+	else
+		mem_write(c, insn_ea(c, i), size, v);
+}
+
+/* ---- stack ---- */
+
+static inline void push(struct cpu *c, unsigned size, uint64_t v)
+{
+	uint64_t sp = c->gpr[CPU_RSP] - size;
+	mem_write(c, sp, size, v);
+	c->gpr[CPU_RSP] = sp;
+}
+
+static inline uint64_t pop(struct cpu *c, unsigned size)
+{
+	uint64_t v = mem_read(c, c->gpr[CPU_RSP], size);
+	c->gpr[CPU_RSP] += size;
+	return v;
+}
+
+/* ---- flags (machine/flags.c) ---- */
+
+#define FL_STATUS (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF)
+
+/* Condition code cc (0-15, the low nibble of jcc/setcc/cmovcc). */
+bool cpu_cond(const struct cpu *c, unsigned cc);
+/* PF, ZF and SF of a result of size bytes. */
+uint64_t flags_szp(uint64_t res, unsigned size);
+/* Result of a + b + carry (size bytes); sets CF PF AF ZF SF OF. */
+uint64_t flags_add(struct cpu *c, uint64_t a, uint64_t b, unsigned carry, unsigned size);
+/* Result of a - b - borrow; sets CF PF AF ZF SF OF. */
+uint64_t flags_sub(struct cpu *c, uint64_t a, uint64_t b, unsigned borrow, unsigned size);
+/* Logical result: CF = OF = 0, AF = 0, PF ZF SF from res. */
+void flags_logic(struct cpu *c, uint64_t res, unsigned size);
+
+static inline void set_flags(struct cpu *c, uint64_t mask, uint64_t val)
+{
+	c->rflags = (c->rflags & ~mask) | (val & mask);
+}
+
+/* ---- hooks ---- */
+
+static inline void hook_fence(struct cpu *c, int kind)
+{
+	if (c->hooks && c->hooks->fence)
+		c->hooks->fence(c->hooks->ctx, kind);
+}
+
+/* ---- pieces shared between files ---- */
+
+/* machine/decode.c */
+void decode_init(struct cpu *c);
+void decode_insn(struct cpu *c, uint64_t rip, struct insn *out);
+
+/* machine/sse.c: the guest MXCSR on the host around a floating-point op. */
+uint32_t sse_host_enter(const struct cpu *c);
+void sse_host_leave(struct cpu *c, uint32_t saved);
+
+/* machine/x87.c: fxsave/fxrstor pieces. */
+void x87_fxsave(struct cpu *c, uint8_t img[512]);
+void x87_fxrstor(struct cpu *c, const uint8_t img[512]);
+
+/* Handler prototypes, one per handler name in the table. */
+#define INSN(h, ...) void op_##h(struct cpu *c, const struct insn *i);
+#include "machine/insn.def"
+#undef INSN
+
+#endif

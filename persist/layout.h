@@ -1,0 +1,76 @@
+/* persist/layout.h: the snapshot store's on-media format (both backends).
+ *
+ * The store is an array of 4 KiB blocks: the PM region for backend=pmem,
+ * the virtio-blk disk from sector 0 for backend=disk.
+ *
+ *   block 0            superblock (written at format time only)
+ *   blocks 1, 2        root records A and B; generation g lives in
+ *                      block 1 + (g % 2), so a commit never overwrites the
+ *                      newest complete root
+ *   blocks 3, 4, ...   slots 1, 2, ...: object-space pages and map pages
+ *
+ * Slot 0 means "a page of zeros" and is never stored.  A snapshot is a
+ * root record naming map pages; map page m lists, for object-space pages
+ * 512m .. 512m+511, the slot holding each page and the low 32 bits of its
+ * page hash.  Shadow paging: a snapshot writes changed pages and changed
+ * map pages to slots the committed snapshot does not use, and only the
+ * root write (after a barrier) makes it current.  The slots the old
+ * snapshot used alone become free after the commit; which slots are free
+ * is not stored but recomputed at recovery from the current root.
+ *
+ * All integers are little-endian.  Checksums are hash64 (digest.h) over
+ * the whole 4096-byte block with the checksum field zero.
+ */
+#ifndef PERSIST_LAYOUT_H
+#define PERSIST_LAYOUT_H
+
+#include <stdint.h>
+
+#define STORE_BLOCK             4096u
+#define STORE_SB_BLOCK          0
+#define STORE_ROOT_BLOCK(g)     (1 + (g) % 2)
+#define STORE_SLOT_BLOCK(s)     (2 + (uint64_t)(s))     /* s >= 1 */
+#define STORE_FIRST_SLOT_BLOCK  3
+
+#define STORE_SB_MAGIC          0x4253504E53485050ull   /* "PPHSNPSB" */
+#define STORE_ROOT_MAGIC        0x544F4F52534E5050ull   /* "PPNSROOT" */
+#define STORE_VERSION           1
+
+#define MAP_ENTRIES             512u    /* per map page */
+#define ROOT_MAP_MAX            496u    /* map references per root record */
+
+struct store_super {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t block_size;
+	uint64_t nblocks;               /* store size */
+	uint64_t objspace_base;
+	uint64_t npages;                /* object-space pages */
+	uint64_t nslots;                /* nblocks - 3 */
+	uint64_t format_id;             /* new at every format; roots must match */
+	uint64_t checksum;
+};
+
+struct map_entry {
+	uint32_t slot;                  /* 0: the page is all zeros */
+	uint32_t check;                 /* low 32 bits of the page hash */
+};
+
+struct store_root {
+	uint64_t magic;
+	uint64_t format_id;
+	uint64_t gen;                   /* 1, 2, 3, ... */
+	uint64_t digest;                /* object-space digest at the snapshot point */
+	uint64_t npages;
+	uint32_t nmap;                  /* map pages = ceil(npages / 512) */
+	uint32_t reserved;
+	char workload[32];              /* what runs in this object space */
+	uint64_t checksum;
+	uint64_t pad[5];
+	struct map_entry map[ROOT_MAP_MAX];     /* slot and check of each map page; slot 0: all zero */
+};
+
+_Static_assert(sizeof(struct store_root) == STORE_BLOCK, "root record is one block");
+_Static_assert(sizeof(struct store_super) <= STORE_BLOCK, "superblock fits a block");
+
+#endif

@@ -1,0 +1,254 @@
+/* persist/recover.c: formatting a store and recovering from it at boot.
+ *
+ * Recovery:
+ *  1. Read the superblock.  Bad magic, version or checksum: the store is
+ *     empty or foreign, so format it (first boot).
+ *  2. Read root records A and B; keep those with the right magic, a good
+ *     checksum, this format's id and the superblock's geometry.  No valid
+ *     root: no snapshot was ever committed, so first boot.
+ *  3. Newest generation first: read its map pages (each checked against
+ *     the check value in the root), then every stored page into its
+ *     object-space frame (each checked against its map entry); slot 0
+ *     pages are zeroed.  Any mismatch, a slot out of range or used twice:
+ *     report it and try the other root.  Neither loads: a clear error on
+ *     the console, then a fresh object space (first boot).
+ *  4. Recompute the digest over the restored space; selfcheck = it differs
+ *     from the root's digest.  Rebuild the free-slot bitmap from the map.
+ *
+ * Pages are written into the frames through the identity map, so their
+ * object-space PTEs keep D = 0: a restored page is clean.
+ */
+#include "persist/state.h"
+
+static struct store_super sb __attribute__((aligned(4096)));
+static struct store_root roots[2] __attribute__((aligned(4096)));
+static struct map_entry mapbuf[MAP_ENTRIES] __attribute__((aligned(4096)));
+static bool sb_valid;
+
+static bool super_ok(struct store *s)
+{
+	static uint8_t block[STORE_BLOCK] __attribute__((aligned(4096)));
+	if (s->read(s, STORE_SB_BLOCK, block))
+		return false;
+	memcpy(&sb, block, sizeof sb);
+	uint64_t sum = sb.checksum;
+	((struct store_super *)block)->checksum = 0;
+	return sb.magic == STORE_SB_MAGIC && sb.version == STORE_VERSION &&
+	       sb.block_size == STORE_BLOCK && sb.nblocks <= s->nblocks &&
+	       sb.objspace_base == OBJSPACE_BASE && sb.npages >= 1 &&
+	       sb.npages <= (uint64_t)OBJSPACE_MAX_MB * 256 &&
+	       sb.nslots == sb.nblocks - STORE_FIRST_SLOT_BLOCK &&
+	       hash64(block, STORE_BLOCK) == sum;
+}
+
+uint64_t persist_probe(struct store *s, uint64_t want_pages)
+{
+	if (!s || cmdline.format)
+		return want_pages;
+	sb_valid = super_ok(s);
+	if (!sb_valid) {
+		kprintf("persist: no valid superblock on the %s store: it will be formatted\n", s->name);
+		return want_pages;
+	}
+	if (sb.npages != want_pages)
+		kprintf("persist: the store holds a %lu MiB object space: using that, not objspace_mb=%lu\n",
+			sb.npages >> 8, want_pages >> 8);
+	return sb.npages;
+}
+
+void persist_init(struct store *s, uint64_t *pte, uint64_t npages, const char *workload)
+{
+	static uint64_t zero_page[512] __attribute__((aligned(4096)));
+	P.st = s;
+	P.pte = pte;
+	P.pd = objspace_pd();
+	P.npages = npages;
+	P.nmap = (npages + MAP_ENTRIES - 1) / MAP_ENTRIES;
+	P.zero_hash = page_hash(zero_page);
+	strncpy0(P.workload, workload, sizeof P.workload);
+	if (!s)
+		return;
+	if (P.nmap > ROOT_MAP_MAX)
+		panic("persist: %lu map pages exceed the root record's %u", P.nmap, ROOT_MAP_MAX);
+	if (s->nblocks <= STORE_FIRST_SLOT_BLOCK + 1)
+		panic("persist: the %s store is too small (%lu blocks)", s->name, s->nblocks);
+	P.nslots = s->nblocks - STORE_FIRST_SLOT_BLOCK;
+	P.slot = (uint32_t *)page_alloc_contig((npages * 4 + PAGE_SIZE - 1) / PAGE_SIZE);
+	P.phash = (uint64_t *)page_alloc_contig((npages * 8 + PAGE_SIZE - 1) / PAGE_SIZE);
+	P.dirty_index = (uint32_t *)page_alloc_contig((npages * 4 + PAGE_SIZE - 1) / PAGE_SIZE);
+	P.dirty = (struct dirty_page *)page_alloc_contig((npages * sizeof(struct dirty_page) + PAGE_SIZE - 1) / PAGE_SIZE);
+	P.map = (struct map_entry *)page_alloc();
+	P.old_map_slots = (uint32_t *)page_alloc();
+	P.map_changed = (uint8_t *)page_alloc();
+	P.slot_used = (uint64_t *)page_alloc_contig(((P.nslots + 1 + 63) / 64 * 8 + PAGE_SIZE - 1) / PAGE_SIZE);
+	for (uint64_t i = 0; i < npages; i++)
+		P.phash[i] = P.zero_hash;
+	P.slots_free = P.nslots;
+	page_fault_hook = persist_fault;
+	/* Does a page walk set A in the PDE?  Clear it, flush, touch a page. */
+	P.pd[0] &= ~PTE_A;
+	write_cr3(read_cr3());
+	(void)*(volatile uint64_t *)OBJSPACE_BASE;
+	P.pde_accessed = P.pd[0] & PTE_A;
+	for (uint64_t t = 0; t * 512 < npages; t++)
+		P.pd[t] |= PTE_A;       /* scan every table at the first pause */
+	kprintf("persist: the pause scans %s\n", P.pde_accessed ?
+		"only page tables whose PDE accessed bit is set" : "every page table");
+	if (P.nslots < npages + P.nmap)
+		kprintf("persist: note: %lu slots for %lu pages; snapshots are skipped if the store fills\n",
+			P.nslots, npages);
+}
+
+static int format(void)
+{
+	static uint8_t block[STORE_BLOCK] __attribute__((aligned(4096)));
+	struct store *s = P.st;
+	uint64_t old_id = sb_valid ? sb.format_id : 0;
+	memset(block, 0, sizeof block);
+	int rc = s->write(s, STORE_ROOT_BLOCK(0), block);
+	rc |= s->write(s, STORE_ROOT_BLOCK(1), block);
+	rc |= s->barrier(s);
+	struct store_super *n = (struct store_super *)block;
+	*n = (struct store_super){
+		.magic = STORE_SB_MAGIC, .version = STORE_VERSION, .block_size = STORE_BLOCK,
+		.nblocks = s->nblocks, .objspace_base = OBJSPACE_BASE, .npages = P.npages,
+		.nslots = P.nslots,
+		/* Any value unlike the previous one will do; derive it from the
+		 * old id and the seed so runs stay reproducible. */
+		.format_id = (old_id + 1) ^ (cmdline.seed << 32),
+	};
+	n->checksum = hash64(block, STORE_BLOCK);
+	sb = *n;
+	sb_valid = true;
+	rc |= s->write(s, STORE_SB_BLOCK, block);
+	rc |= s->barrier(s);
+	if (rc)
+		panic("persist: I/O error formatting the %s store", s->name);
+	P.format_id = sb.format_id;
+	P.gen = 0;
+	kprintf("persist: formatted the %s store: %lu slots, format id %lx\n", s->name, P.nslots,
+		sb.format_id);
+	return 0;
+}
+
+static bool root_ok(const struct store_root *r)
+{
+	struct store_root copy = *r;
+	copy.checksum = 0;
+	return r->magic == STORE_ROOT_MAGIC && r->format_id == sb.format_id && r->gen >= 1 &&
+	       r->npages == sb.npages && r->nmap == P.nmap && hash64(&copy, sizeof copy) == r->checksum;
+}
+
+static void reset_slots(void)
+{
+	memset(P.slot_used, 0, (P.nslots + 1 + 63) / 64 * 8);
+	P.slots_free = P.nslots;
+}
+
+static bool claim(uint64_t s, const char **why)
+{
+	if (s > P.nslots) {
+		*why = "slot out of range";
+		return false;
+	}
+	if (slot_is_used(s)) {
+		*why = "slot used twice";
+		return false;
+	}
+	slot_mark_used(s);
+	return true;
+}
+
+/* Load root r into the object space; NULL on success, else the reason. */
+static const char *load(const struct store_root *r)
+{
+	const char *why = 0;
+	reset_slots();
+	for (uint64_t m = 0; m < P.nmap; m++) {
+		P.map[m] = r->map[m];
+		if (r->map[m].slot == 0) {
+			memset(mapbuf, 0, sizeof mapbuf);
+		} else {
+			if (!claim(r->map[m].slot, &why))
+				return why;
+			if (P.st->read(P.st, STORE_SLOT_BLOCK(r->map[m].slot), mapbuf))
+				return "read error (map page)";
+			if ((uint32_t)hash64(mapbuf, STORE_BLOCK) != r->map[m].check)
+				return "map page checksum mismatch";
+		}
+		for (uint64_t k = 0; k < MAP_ENTRIES && m * MAP_ENTRIES + k < P.npages; k++) {
+			uint64_t i = m * MAP_ENTRIES + k;
+			uint32_t s = mapbuf[k].slot;
+			P.slot[i] = s;
+			if (s == 0) {
+				memset(page_frame(i), 0, PAGE_SIZE);
+				P.phash[i] = P.zero_hash;
+				continue;
+			}
+			if (!claim(s, &why))
+				return why;
+			if (P.st->read(P.st, STORE_SLOT_BLOCK(s), page_frame(i)))
+				return "read error (page)";
+			P.phash[i] = page_hash(page_frame(i));
+			if ((uint32_t)P.phash[i] != mapbuf[k].check)
+				return "page checksum mismatch";
+		}
+	}
+	return 0;
+}
+
+enum recover_result persist_recover(char *workload, uint32_t *selfcheck)
+{
+	if (!P.st)
+		return RECOVER_FRESH;
+	if (!sb_valid || cmdline.format) {
+		format();
+		return RECOVER_FRESH;
+	}
+	trace_recovery_begin();
+	P.format_id = sb.format_id;
+	bool ok[2];
+	for (int k = 0; k < 2; k++)
+		ok[k] = P.st->read(P.st, STORE_ROOT_BLOCK(k), &roots[k]) == 0 && root_ok(&roots[k]);
+	int order[2] = { 0, 1 };
+	if (ok[1] && (!ok[0] || roots[1].gen > roots[0].gen)) {
+		order[0] = 1;
+		order[1] = 0;
+	}
+	for (int k = 0; k < 2; k++) {
+		const struct store_root *r = &roots[order[k]];
+		if (!ok[order[k]])
+			continue;
+		kprintf("persist: loading snapshot gen %lu (root %c)\n", r->gen, 'A' + order[k]);
+		const char *why = load(r);
+		if (why) {
+			kprintf("persist: ERROR: snapshot gen %lu is damaged: %s\n", r->gen, why);
+			continue;
+		}
+		P.gen = r->gen;
+		P.digest = digest_fold(P.phash, P.npages);
+		*selfcheck = P.digest == r->digest ? 0 : 1;
+		P.stats.gen = P.gen;
+		P.stats.digest = P.digest;
+		P.slot_cursor = 0;
+		strncpy0(workload, r->workload, 32);
+		strncpy0(P.workload, r->workload, sizeof P.workload);
+		kprintf("persist: restored gen %lu: digest %016lx (root says %016lx), %lu slots free\n",
+			P.gen, P.digest, r->digest, P.slots_free);
+		return RECOVER_OK;
+	}
+	if (ok[0] || ok[1])
+		kprintf("persist: ERROR: no snapshot on the %s store is intact; starting with an empty "
+			"object space (the store is reformatted)\n", P.st->name);
+	else
+		kprintf("persist: no committed snapshot on the %s store\n", P.st->name);
+	for (uint64_t i = 0; i < P.npages; i++) {
+		memset(page_frame(i), 0, PAGE_SIZE);
+		P.phash[i] = P.zero_hash;
+		P.slot[i] = 0;
+	}
+	memset(P.map, 0, PAGE_SIZE);
+	reset_slots();
+	format();
+	return RECOVER_FRESH;
+}

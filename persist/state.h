@@ -1,0 +1,59 @@
+/* persist/state.h: the snapshot layer's in-DRAM state, shared by
+ * snapshot.c (taking snapshots) and recover.c (format and recovery).
+ * Everything here is transient: recover.c rebuilds it from the store.
+ */
+#ifndef PERSIST_STATE_H
+#define PERSIST_STATE_H
+
+#include "pvm/kernel/kernel.h"
+#include "persist/digest.h"
+#include "persist/layout.h"
+#include "persist/snapshot.h"
+
+/* A page in the snapshot being written. */
+struct dirty_page {
+	uint32_t page;
+	uint32_t old_slot;              /* freed once the snapshot commits */
+	uint64_t cow;                   /* frozen copy made by a write fault, or 0 */
+};
+
+struct persist_state {
+	struct store *st;
+	uint64_t npages, nmap, nslots;
+	uint64_t *pte;                  /* the object space's PTEs, page i at [i] */
+	uint64_t *pd;                   /* its page directory: entry t covers pages 512t.. */
+	bool pde_accessed;              /* the CPU sets A in PDEs: the pause may skip tables */
+	uint32_t *slot;                 /* slot of each page in the newest snapshot */
+	uint64_t *phash;                /* page hash of each page in the newest snapshot */
+	struct map_entry *map;          /* slot and check of each map page */
+	uint64_t *slot_used;            /* bitmap over slots 1..nslots (bit 0 unused) */
+	uint64_t slots_free, slot_cursor;
+	uint32_t *dirty_index;          /* page -> 1 + index in dirty[], 0 = not pending */
+	struct dirty_page *dirty;
+	uint64_t ndirty, nwritten, nblocks_written;
+	uint32_t *old_map_slots;        /* map slots to free at commit */
+	uint64_t nold_map;
+	uint8_t *map_changed;           /* per map page, during a snapshot */
+	uint64_t gen, digest, format_id;
+	uint64_t zero_hash;             /* page_hash of a zero page */
+	bool writing;
+	char workload[32];
+	uint64_t t_begin, cow_faults;
+	struct persist_stats stats;
+};
+
+extern struct persist_state P;
+
+uint64_t slot_alloc(void);
+void slot_free(uint64_t s);
+void slot_mark_used(uint64_t s);
+bool slot_is_used(uint64_t s);
+bool persist_fault(uint64_t addr, uint64_t error);
+
+/* Physical address of object-space page i (identity-mapped). */
+static inline uint8_t *page_frame(uint64_t i)
+{
+	return (uint8_t *)(P.pte[i] & PTE_ADDR);
+}
+
+#endif

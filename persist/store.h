@@ -1,0 +1,29 @@
+/* persist/store.h: a block store the snapshot layer writes to.
+ *
+ * Two backends implement it: store_pmem.c (the PM region: a write is a
+ * copy plus cache-line write-backs, a barrier is one sfence) and
+ * store_disk.c (virtio-blk: a write is a queued request, a barrier waits
+ * for all of them and sends FLUSH).  write() may return before the data
+ * is durable; only barrier() promises durability of every write before it.
+ */
+#ifndef PERSIST_STORE_H
+#define PERSIST_STORE_H
+
+#include <stdint.h>
+
+struct store {
+	const char *name;
+	uint64_t nblocks;
+	/* Read one block into buf (identity-mapped memory). */
+	int (*read)(struct store *s, uint64_t block, void *buf);
+	/* Queue a write of one block; buf may be reused once this returns. */
+	int (*write)(struct store *s, uint64_t block, const void *buf);
+	/* Every write before the barrier is durable when it returns 0. */
+	int (*barrier)(struct store *s);
+	void *priv;
+};
+
+struct store *store_pmem_open(uint64_t base, uint64_t size);
+struct store *store_disk_open(void);
+
+#endif

@@ -1,0 +1,212 @@
+/* pvm/kernel/kmain.c: boot flow and the main loop.
+ *
+ *   console, command line, CPU tables, memory map, timer
+ *   -> store (pmem | disk | none) -> object space window
+ *   -> recover the newest snapshot (workload attach) or first boot
+ *   -> loop, one iteration per timer tick:
+ *        run the workload for `work` steps (it returns at a safe point);
+ *        write up to snap_batch pages of a snapshot in progress;
+ *        every snapshot_ms ticks (or on request), pause for a snapshot.
+ *   -> after `snapshots` commits, report and power off cleanly.
+ */
+#include "pvm/kernel/kernel.h"
+#include "pvm/kernel/workload.h"
+#include "persist/snapshot.h"
+
+#define MB_BOOT_MAGIC   0x2BADB002u
+#define SNAP_BATCH      256     /* pages written per tick while a snapshot is in progress */
+
+static char cmdline_buf[1024];
+static volatile bool snapshot_requested;
+static uint64_t tsc_per_ms;
+
+void snapshot_request(void)
+{
+	snapshot_requested = true;
+}
+
+static void copy_cmdline(const uint8_t *mbi)
+{
+	uint32_t flags = *(const uint32_t *)mbi;
+	if (!(flags & (1u << 2)))
+		return;
+	const char *s = (const char *)(uintptr_t)*(const uint32_t *)(mbi + 16);
+	strncpy0(cmdline_buf, s, sizeof cmdline_buf);
+}
+
+static void run_selftest(const char *t)
+{
+	if (!*t)
+		return;
+	kprintf("selftest: %s\n", t);
+	if (!strcmp(t, "ud"))
+		__asm__ volatile("ud2");
+	else if (!strcmp(t, "pf"))
+		(void)*(volatile uint64_t *)0x00007F0000001234ull;     /* not mapped */
+	else if (!strcmp(t, "gp"))
+		(void)*(volatile uint64_t *)0x8000000000000000ull;     /* non-canonical */
+	else
+		panic("selftest: unknown '%s' (ud, pf, gp)", t);
+	panic("selftest: %s did not fault", t);
+}
+
+/* TSC ticks per millisecond, measured over 10 PIT ticks: only to print
+ * latencies in microseconds; nothing depends on it. */
+static void calibrate_tsc(void)
+{
+	uint64_t t = timer_ms();
+	while (timer_ms() == t)
+		sti_hlt();
+	uint64_t c0 = rdtsc(), t0 = timer_ms();
+	while (timer_ms() < t0 + 10)
+		sti_hlt();
+	tsc_per_ms = (rdtsc() - c0) / 10;
+	if (!tsc_per_ms)
+		tsc_per_ms = 1;
+	kprintf("tsc: %lu kHz (against the PIT; latencies below are TSC cycles)\n", tsc_per_ms);
+}
+
+static struct store *open_store(void)
+{
+	const char *b = cmdline.backend;
+	if (!strcmp(b, "auto"))
+		b = memory_map.pmem_size ? "pmem" : "disk";
+	if (!strcmp(b, "pmem")) {
+		if (!memory_map.pmem_size)
+			panic("backend=pmem: no persistent region (no type-7 range, no pmem=BASE,SIZE)");
+		return store_pmem_open(memory_map.pmem_base, memory_map.pmem_size);
+	}
+	if (!strcmp(b, "disk")) {
+		struct store *s = store_disk_open();
+		if (!s && !strcmp(cmdline.backend, "disk"))
+			panic("backend=disk: no usable virtio-blk device");
+		if (!s)
+			kprintf("persist: no store found: running without snapshots\n");
+		return s;
+	}
+	kprintf("persist: backend=none: running without snapshots\n");
+	return 0;
+}
+
+struct latency { uint64_t n, min, max, sum; };
+
+static void latency_add(struct latency *l, uint64_t v)
+{
+	if (!l->n || v < l->min)
+		l->min = v;
+	if (v > l->max)
+		l->max = v;
+	l->sum += v;
+	l->n++;
+}
+
+static void latency_print(const char *what, const struct latency *l)
+{
+	if (!l->n)
+		return;
+	kprintf("stats: %-7s tsc min %lu avg %lu max %lu (~%lu us avg)\n", what, l->min,
+		l->sum / l->n, l->max, l->sum / l->n * 1000 / tsc_per_ms);
+}
+
+void kmain(uint32_t magic, uint32_t info)
+{
+	uart_init();
+	trace_init();
+	kprintf("\nPhantom guest kernel (phantom-sim), Multiboot entry\n");
+	if (magic != MB_BOOT_MAGIC)
+		panic("not started by a Multiboot loader (eax=0x%x)", magic);
+	const uint8_t *mbi = (const uint8_t *)(uintptr_t)info;
+	copy_cmdline(mbi);
+	kprintf("cmdline: %s\n", cmdline_buf);
+	cmdline_parse(cmdline_buf);
+	cpu_init();
+	paging_init();
+	trace_boot();
+	kprintf("cpu: %s, flush: clwb=%d clflushopt=%d clflush=%d\n", cpu_features.vendor,
+		cpu_features.clwb, cpu_features.clflushopt, cpu_features.clflush);
+	memory_init(mbi);
+	timer_init();
+	sti();
+	pmem_init();
+	run_selftest(cmdline.selftest);
+	if (cmdline.bug[0])
+		kprintf("bug=%s: reserved, no persistence-bug variants exist yet\n", cmdline.bug);
+	calibrate_tsc();
+
+	struct store *store = open_store();
+	uint64_t npages = persist_probe(store, cmdline.objspace_mb * (1ull << 20) / PAGE_SIZE);
+	uint64_t *pte = objspace_map(npages);
+	uint64_t size = npages * PAGE_SIZE;
+	kprintf("objspace: 0x%lx-0x%lx (%lu MiB, %lu pages)\n", OBJSPACE_BASE,
+		OBJSPACE_BASE + size - 1, size >> 20, npages);
+	const struct workload *wl = workload_find(cmdline.workload);
+	if (!wl)
+		panic("workload: unknown '%s' (ccounter, cbank, or a PVM workload: counter, bank, kv, list)",
+		      cmdline.workload);
+	persist_init(store, pte, npages, wl->name);
+
+	char stored[32] = "";
+	uint32_t selfcheck = 0;
+	if (persist_recover(stored, &selfcheck) == RECOVER_OK) {
+		const struct workload *w2 = workload_find(stored);
+		if (!w2)
+			panic("workload: the snapshot holds '%s', which this kernel cannot run", stored);
+		if (w2 != wl && strcmp(w2->name, wl->name))
+			kprintf("workload: the snapshot holds '%s' (not '%s'): resuming it\n", w2->name, wl->name);
+		wl = w2;
+		int rc = wl->attach((void *)OBJSPACE_BASE, size);
+		uint32_t inv = rc < 0 ? 2 : (wl->check() ? 1 : 0);
+		struct persist_stats ps;
+		persist_get_stats(&ps);
+		trace_recovery_end(ps.gen, ps.digest, selfcheck, inv);
+		if (rc < 0)
+			panic("workload: %s could not attach to the restored object space", wl->name);
+		kprintf("workload: %s resumed at gen %lu\n", wl->name, ps.gen);
+	} else {
+		trace_first_boot();
+		if (wl->boot((void *)OBJSPACE_BASE, size, cmdline.seed) < 0)
+			panic("workload: %s failed to boot", wl->name);
+		kprintf("workload: %s started (seed %lu)\n", wl->name, cmdline.seed);
+	}
+
+	struct latency pause = {0}, commit = {0}, total = {0};
+	uint64_t commits = 0, intervals = 0;
+	uint64_t next_snap = timer_ms() + cmdline.snapshot_ms;
+	for (;;) {
+		uint64_t t = timer_ms();
+		long r = wl->run(cmdline.work);
+		if (r < 0)
+			panic("workload: %s failed (%ld)", wl->name, r);
+		if (persist_busy()) {
+			int rc = persist_step(SNAP_BATCH);
+			if (rc < 0)
+				panic("persist: snapshot failed: I/O error");
+			if (rc == 1) {
+				struct persist_stats ps;
+				persist_get_stats(&ps);
+				latency_add(&pause, ps.last_pause_tsc);
+				latency_add(&commit, ps.last_commit_tsc);
+				latency_add(&total, ps.last_total_tsc);
+				commits++;
+			}
+		} else if (timer_ms() >= next_snap || snapshot_requested) {
+			snapshot_requested = false;
+			next_snap = timer_ms() + cmdline.snapshot_ms;
+			intervals++;
+			if (store)
+				persist_begin();
+		}
+		uint64_t limit = store ? commits : intervals;
+		if (cmdline.snapshots && limit >= cmdline.snapshots && !persist_busy()) {
+			int inv = wl->check();
+			kprintf("workload: invariant %s\n", inv ? "VIOLATED" : "ok");
+			latency_print("pause", &pause);
+			latency_print("commit", &commit);
+			latency_print("total", &total);
+			kprintf("done: %lu snapshots\n", limit);
+			poweroff(inv ? EXIT_PANIC : EXIT_CLEAN);
+		}
+		while (timer_ms() == t)
+			sti_hlt();
+	}
+}
