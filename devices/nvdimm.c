@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include "devices/nvdimm.h"
 #include "machine/bus.h"
+#include "machine/guest_abi.h"
 #include "sim/config.h"
 #include "sim/sim.h"
 
@@ -42,6 +43,48 @@ static void hook_ntstore(void *ctx, uint64_t pa, unsigned len)
 {
 	struct nvdimm *nv = ctx;
 	persist_ntstore(&nv->pm, pa, len);
+}
+
+static bool is_trace_port(uint16_t port)
+{
+	return port == ABI_PORT_TRACE_ARG || port == ABI_PORT_TRACE_EMIT;
+}
+
+static uint32_t trace_in(void *ctx, uint16_t port, unsigned size)
+{
+	struct nvdimm *nv = ctx;
+	if (is_trace_port(port))
+		persist_io_exempt(&nv->pm);
+	return nv->tp_read ? nv->tp_read(nv->tp_ctx, port, size) : 0xffffffffu;
+}
+
+static void trace_out(void *ctx, uint16_t port, unsigned size, uint32_t value)
+{
+	struct nvdimm *nv = ctx;
+	if (is_trace_port(port))
+		persist_io_exempt(&nv->pm);
+	if (nv->tp_write)
+		nv->tp_write(nv->tp_ctx, port, size, value);
+}
+
+int nvdimm_exempt_trace_port(struct nvdimm *nv, struct bus *bus)
+{
+	struct pio_range *r = NULL;
+	for (size_t i = 0; i < bus->npio; i++) {
+		struct pio_range *p = &bus->pio[i];
+		if (ABI_PORT_TRACE_ARG - p->first < p->count &&
+		    ABI_PORT_TRACE_EMIT - p->first < p->count)
+			r = p;
+	}
+	if (!r || r->ctx == nv)
+		return r ? 0 : -1;
+	nv->tp_read = r->read;
+	nv->tp_write = r->write;
+	nv->tp_ctx = r->ctx;
+	r->read = trace_in;
+	r->write = trace_out;
+	r->ctx = nv;
+	return 0;
 }
 
 int nvdimm_open(struct nvdimm *nv, struct sim *sim, struct bus *bus, const char *image,

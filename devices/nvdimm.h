@@ -12,6 +12,7 @@
  *     if (nvdimm_init(&nv, &sim, &bus, &cfg, err, sizeof err))
  *             fprintf(stderr, "%s\n", err), exit(1);
  *     cpu->hooks = nvdimm_cpu_hooks(&nv);
+ *     nvdimm_exempt_trace_port(&nv, &bus);    // after trace_port_attach()
  *     ...
  *     if (power_fail_due(&plan, sim.now, sim.insns, persist_event_count(&nv.pm)))
  *             nvdimm_power_fail(&nv, err, sizeof err);    // then reset and reboot
@@ -25,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "devices/image.h"
+#include "machine/bus.h"
 #include "machine/cpu.h"
 #include "machine/crash.h"
 #include "machine/persist.h"
@@ -45,6 +47,10 @@ struct nvdimm {
 	struct crash_policy policy;
 	struct rng rng;         /* sim_rng(sim, "power.random") */
 	struct cpu_mem_hooks hooks;
+	/* The trace port's handlers, wrapped by nvdimm_exempt_trace_port(). */
+	pio_read_fn *tp_read;
+	pio_write_fn *tp_write;
+	void *tp_ctx;
 	uint64_t *st_power_fails, *st_pages_written, *st_image_errors;
 };
 
@@ -61,6 +67,11 @@ int nvdimm_open(struct nvdimm *nv, struct sim *sim, struct bus *bus, const char 
 		const struct crash_policy *policy, char *err, size_t errlen);
 /* Hooks for struct cpu (flush, fence, non-temporal store). */
 const struct cpu_mem_hooks *nvdimm_cpu_hooks(struct nvdimm *nv);
+/* Exempt the trace port from the I/O ordering rule (docs/crash-model.md):
+ * wraps the bus's handlers of ports ABI_PORT_TRACE_ARG/EMIT, which must be
+ * registered already (trace_port_attach), so that each access cancels the
+ * I/O fence the CPU reported just before it.  -1 if no handler is there. */
+int nvdimm_exempt_trace_port(struct nvdimm *nv, struct bus *bus);
 /* Power failure (or power-off): apply the policy's crash state, write it
  * to the image safely, and leave the region holding exactly that state
  * with nothing pending.  -1 with err when the image cannot be written (the

@@ -439,9 +439,15 @@ static void apply_store(struct persist *p, uint64_t pa, uint64_t len, const uint
  * else turns the queue into cached stores, in order. */
 static void flush_deferred(struct persist *p)
 {
-	for (unsigned i = 0; i < p->ndefer; i++)
-		apply_store(p, p->defer[i].pa, p->defer[i].len, p->defer[i].data, false);
+	unsigned n = p->ndefer;
+	if (!n)
+		return;
+	/* Take the queue first: the observer may call back into the model. */
+	__typeof__(p->defer[0]) q[PERSIST_DEFER];
+	memcpy(q, p->defer, n * sizeof q[0]);
 	p->ndefer = 0;
+	for (unsigned i = 0; i < n; i++)
+		apply_store(p, q[i].pa, q[i].len, q[i].data, false);
 }
 
 /* A pending I/O fence: the instruction that caused it came before this one. */
@@ -471,11 +477,8 @@ static void store(struct persist *p, uint64_t pa, uint64_t len, bool nt)
 		len = p->base + p->size - pa;
 	if (!nt && len <= PERSIST_LINE && !p->frozen) {
 		settle_io(p);
-		if (p->ndefer == PERSIST_DEFER) {
-			apply_store(p, p->defer[0].pa, p->defer[0].len, p->defer[0].data, false);
-			memmove(p->defer, p->defer + 1, (PERSIST_DEFER - 1) * sizeof *p->defer);
-			p->ndefer--;
-		}
+		if (p->ndefer == PERSIST_DEFER)
+			flush_deferred(p);
 		p->defer[p->ndefer].pa = pa;
 		p->defer[p->ndefer].len = (uint8_t)len;
 		memcpy(p->defer[p->ndefer].data, p->mem + (pa - p->base), len);

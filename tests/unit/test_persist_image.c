@@ -17,6 +17,7 @@
 #include "devices/image.h"
 #include "devices/nvdimm.h"
 #include "machine/bus.h"
+#include "machine/guest_abi.h"
 #include "sim/config.h"
 #include "sim/sim.h"
 
@@ -166,6 +167,29 @@ START_TEST(unreadable_image_is_one_clear_line)
 }
 END_TEST
 
+/* Private dirty kB of the mapping that starts at addr (/proc/self/smaps),
+ * or -1 if not found. */
+static long private_dirty_kb(const void *addr)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	if (!f)
+		return -1;
+	char line[512];
+	bool in = false;
+	long kb = -1;
+	while (fgets(line, sizeof line, f)) {
+		unsigned long lo, hi;
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {        /* a mapping's header */
+			in = lo == (unsigned long)(uintptr_t)addr;
+			continue;
+		}
+		if (in && sscanf(line, "Private_Dirty: %ld kB", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return kb;
+}
+
 /* Drive the region as the CPU would: write mem, report. */
 static void pm_store(struct nvdimm *nv, uint64_t off, uint64_t value)
 {
@@ -214,7 +238,11 @@ START_TEST(crash_state_reaches_the_image)
 			v = 0x4444444444444444ULL + policy;
 			memcpy(want + 3 * 4096 + 8, &v, 8);
 		}
+		ck_assert_int_gt(private_dirty_kb(nv.mem), 0);
 		ck_assert_int_eq(nvdimm_power_fail(&nv, err, sizeof err), 0);
+		/* The written pages' host memory is given back. */
+		ck_assert_int_eq(private_dirty_kb(nv.mem), 0);
+		ck_assert_int_eq(private_dirty_kb(nv.media), 0);
 		/* The region now holds the state (a reboot in the same run)... */
 		ck_assert_mem_eq(nv.mem, want, size);
 		ck_assert_uint_eq(persist_pending(&nv.pm), 0);
@@ -269,12 +297,85 @@ START_TEST(region_on_the_bus_sees_stores)
 	h->flush(h->ctx, base + 8, CPU_FLUSH_CLWB);
 	h->fence(h->ctx, CPU_FENCE_SFENCE);
 	ck_assert_uint_eq(persist_pending(&nv.pm), 1);
+	/* A device's DMA into the region: one store per call, every line. */
+	uint8_t page[4096];
+	memset(page, 0x3c, sizeof page);
+	ck_assert_int_eq(bus_dma_write(&bus, base + 8192, page, sizeof page), 0);
+	ck_assert_uint_eq(persist_pending(&nv.pm), 1 + 64);
+	h->flush(h->ctx, base + 8192 + 64, CPU_FLUSH_CLFLUSH);
+	ck_assert_uint_eq(persist_pending(&nv.pm), 64);
 	ck_assert_int_eq(nvdimm_power_fail(&nv, err, sizeof err), 0);
 	ck_assert_uint_eq(bus_read(&bus, base + 8, 8), 0x0123456789abcdefULL);
 	ck_assert_uint_eq(bus_read(&bus, base + 4096, 4), 0);   /* strict: lost */
+	ck_assert_uint_eq(bus_read(&bus, base + 8192 + 64, 8), 0x3c3c3c3c3c3c3c3cULL);
+	ck_assert_uint_eq(bus_read(&bus, base + 8192 + 128, 8), 0);
 	nvdimm_free(&nv);
 	bus_free(&bus);
 	config_free(&cfg);
+	sim_free(&sim);
+	rm_tmp();
+}
+END_TEST
+
+struct fake_trace {
+	int outs;
+	uint32_t last;
+};
+
+static void fake_trace_out(void *ctx, uint16_t port, unsigned size, uint32_t v)
+{
+	struct fake_trace *t = ctx;
+	(void)port, (void)size;
+	t->outs++;
+	t->last = v;
+}
+
+static uint32_t fake_trace_in(void *ctx, uint16_t port, unsigned size)
+{
+	(void)ctx, (void)port, (void)size;
+	return ABI_TRACE_MAGIC;
+}
+
+static void fake_uart_out(void *ctx, uint16_t port, unsigned size, uint32_t v)
+{
+	(void)ctx, (void)port, (void)size, (void)v;
+}
+
+START_TEST(trace_port_accesses_do_not_order)
+{
+	mkdir_tmp();
+	struct sim sim;
+	sim_init(&sim, 1);
+	struct bus bus;
+	bus_init(&bus, &sim);
+	struct fake_trace ft = {0};
+	ck_assert_int_eq(bus_add_pio(&bus, ABI_PORT_TRACE_ARG, 8, fake_trace_in, fake_trace_out, &ft), 0);
+	ck_assert_int_eq(bus_add_pio(&bus, 0x3F8, 8, NULL, fake_uart_out, NULL), 0);
+	struct nvdimm nv;
+	struct crash_policy pol = {POLICY_STRICT, false};
+	char err[512];
+	const uint64_t base = 1ULL << 32;
+	ck_assert_int_eq(nvdimm_open(&nv, &sim, &bus, path_in("tp.img"), base, 2 * MiB,
+				     PDOMAIN_ADR, &pol, err, sizeof err), 0);
+	ck_assert_int_eq(nvdimm_exempt_trace_port(&nv, &bus), 0);
+	const struct cpu_mem_hooks *h = nvdimm_cpu_hooks(&nv);
+	bus_write(&bus, base, 8, 42);
+	h->flush(h->ctx, base, CPU_FLUSH_CLWB);
+	/* What the CPU does for OUT and IN: the fence, then the access. */
+	h->fence(h->ctx, CPU_FENCE_IO);
+	bus_pio_out(&bus, ABI_PORT_TRACE_ARG, 4, 7);
+	h->fence(h->ctx, CPU_FENCE_IO);
+	bus_pio_out(&bus, ABI_PORT_TRACE_EMIT, 4, ABI_EV_WORKLOAD_OP);
+	h->fence(h->ctx, CPU_FENCE_IO);
+	ck_assert_uint_eq(bus_pio_in(&bus, ABI_PORT_TRACE_ARG, 4), ABI_TRACE_MAGIC);
+	ck_assert_int_eq(ft.outs, 2);                   /* the device still sees them */
+	ck_assert_uint_eq(ft.last, ABI_EV_WORKLOAD_OP);
+	ck_assert_uint_eq(persist_pending(&nv.pm), 1);  /* not ordered */
+	h->fence(h->ctx, CPU_FENCE_IO);
+	bus_pio_out(&bus, 0x3F8, 1, 'x');
+	ck_assert_uint_eq(persist_pending(&nv.pm), 0);  /* ordered */
+	nvdimm_free(&nv);
+	bus_free(&bus);
 	sim_free(&sim);
 	rm_tmp();
 }
@@ -364,6 +465,7 @@ Suite *persist_image_suite(void)
 	tcase_add_test(t, unreadable_image_is_one_clear_line);
 	tcase_add_test(t, crash_state_reaches_the_image);
 	tcase_add_test(t, region_on_the_bus_sees_stores);
+	tcase_add_test(t, trace_port_accesses_do_not_order);
 	tcase_add_test(t, six_256_gb_dimms_fit);
 	tcase_add_test(t, commit_failure_keeps_the_old_image);
 	suite_add_tcase(s, t);
