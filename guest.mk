@@ -3,8 +3,9 @@
 # pvm/kernel/ (boot, traps, drivers, main loop), persist/ (snapshots) and
 # the VM's files from pvm/vm.mk are compiled and linked by the host gcc
 # in one freestanding invocation: no libc, no red zone, no SSE/x87, no
-# PIC, none of the host's sanitizer or warning flags (not AM_CFLAGS,
-# not CFLAGS).  Outputs:
+# PIC, and none of the host program flags (not AM_CFLAGS, not CFLAGS: no
+# sanitizers); only the project's warnings (WARN_CFLAGS, with -Werror
+# under --enable-werror).  Outputs:
 #   phantom-kernel.elf   ELF64, entry _start64 (phantom-sim's loader)
 #   phantom-kernel.mb32  the same as elf32-i386, entry _start32, for QEMU
 #                        -kernel, which refuses ELF64 Multiboot images
@@ -22,7 +23,7 @@ GUEST_CC = $(CC)
 GUEST_OBJCOPY = objcopy
 GUEST_NM = nm
 GUEST_CPPFLAGS = -I$(top_srcdir) -I$(top_builddir)
-GUEST_CFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter \
+GUEST_CFLAGS = -std=gnu11 -O2 -g $(WARN_CFLAGS) \
 	-ffreestanding -fno-builtin -fno-pic -fno-pie -fno-stack-protector \
 	-fno-asynchronous-unwind-tables -mcmodel=small -mno-red-zone \
 	-mno-sse -mno-mmx -mno-80387 -mgeneral-regs-only

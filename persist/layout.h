@@ -36,6 +36,7 @@
 #define STORE_ROOT_MAGIC        0x544F4F52534E5050ull   /* "PPNSROOT" */
 #define STORE_VERSION           1
 
+#define STORE_MAX_BLOCKS        (1u << 24)      /* 64 GiB: the rest of a larger region is unused */
 #define MAP_ENTRIES             512u    /* per map page */
 #define ROOT_MAP_MAX            496u    /* map references per root record */
 

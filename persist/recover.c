@@ -15,7 +15,8 @@
  *  4. Recompute the digest over the restored space; selfcheck = it differs
  *     from the root's digest.  Rebuild the free-slot bitmap from the map.
  *
- * Pages are written into the frames through the identity map, so their
+ * Pages are written into the frames through the identity map (the disk
+ * reads them straight in by DMA, up to 42 at a time), so their
  * object-space PTEs keep D = 0: a restored page is clean.
  */
 #include "persist/state.h"
@@ -50,10 +51,36 @@ uint64_t persist_probe(struct store *s, uint64_t want_pages)
 		kprintf("persist: no valid superblock on the %s store: it will be formatted\n", s->name);
 		return want_pages;
 	}
+	s->nblocks = sb.nblocks;        /* the store's geometry is what it was formatted with */
 	if (sb.npages != want_pages)
 		kprintf("persist: the store holds a %lu MiB object space: using that, not objspace_mb=%lu\n",
 			sb.npages >> 8, want_pages >> 8);
 	return sb.npages;
+}
+
+static unsigned parse_bugs(const char *list)
+{
+	static const struct { const char *name; unsigned flag; } bugs[] = {
+		{ "no-data-fence", BUG_NO_DATA_FENCE }, { "no-flush", BUG_NO_FLUSH },
+		{ "no-cow", BUG_NO_COW }, { "in-place", BUG_IN_PLACE },
+	};
+	unsigned flags = 0;
+	while (*list) {
+		size_t n = 0;
+		while (list[n] && list[n] != ',')
+			n++;
+		bool known = false;
+		for (size_t k = 0; k < ARRAY_LEN(bugs); k++)
+			if (strlen(bugs[k].name) == n && !memcmp(list, bugs[k].name, n)) {
+				flags |= bugs[k].flag;
+				known = true;
+			}
+		if (!known)
+			panic("bug=: unknown variant '%.*s' (no-data-fence, no-flush, no-cow, in-place)",
+			      (int)n, list);
+		list += n + (list[n] == ',');
+	}
+	return flags;
 }
 
 void persist_init(struct store *s, uint64_t *pte, uint64_t npages, const char *workload)
@@ -68,10 +95,21 @@ void persist_init(struct store *s, uint64_t *pte, uint64_t npages, const char *w
 	strncpy0(P.workload, workload, sizeof P.workload);
 	if (!s)
 		return;
+	P.bugs = parse_bugs(cmdline.bug);
+	s->bug_no_flush = P.bugs & BUG_NO_FLUSH;
+	if (P.bugs)
+		kprintf("persist: BUG VARIANT bug=%s: snapshots are deliberately unsafe\n", cmdline.bug);
 	if (P.nmap > ROOT_MAP_MAX)
 		panic("persist: %lu map pages exceed the root record's %u", P.nmap, ROOT_MAP_MAX);
 	if (s->nblocks <= STORE_FIRST_SLOT_BLOCK + 1)
 		panic("persist: the %s store is too small (%lu blocks)", s->name, s->nblocks);
+	/* A huge PM region would need a huge slot bitmap: use at most
+	 * STORE_MAX_BLOCKS of it (64 GiB, a 2 MiB bitmap). */
+	if (s->nblocks > STORE_MAX_BLOCKS) {
+		kprintf("persist: using the first %lu of the store's %lu blocks\n",
+			(uint64_t)STORE_MAX_BLOCKS, s->nblocks);
+		s->nblocks = STORE_MAX_BLOCKS;
+	}
 	P.nslots = s->nblocks - STORE_FIRST_SLOT_BLOCK;
 	P.slot = (uint32_t *)page_alloc_contig((npages * 4 + PAGE_SIZE - 1) / PAGE_SIZE);
 	P.phash = (uint64_t *)page_alloc_contig((npages * 8 + PAGE_SIZE - 1) / PAGE_SIZE);
@@ -94,9 +132,13 @@ void persist_init(struct store *s, uint64_t *pte, uint64_t npages, const char *w
 		P.pd[t] |= PTE_A;       /* scan every table at the first pause */
 	kprintf("persist: the pause scans %s\n", P.pde_accessed ?
 		"only page tables whose PDE accessed bit is set" : "every page table");
-	if (P.nslots < npages + P.nmap)
-		kprintf("persist: note: %lu slots for %lu pages; snapshots are skipped if the store fills\n",
-			P.nslots, npages);
+	/* Shadow paging holds the committed snapshot and the one being
+	 * written: a store with fewer slots than twice the space (pages and
+	 * map pages) can stall once most of the space is dirty. */
+	if (P.nslots < 2 * (npages + P.nmap))
+		kprintf("persist: warning: %lu slots for %lu pages (%lu needed to never stall); "
+			"snapshots are skipped while the store is full\n",
+			P.nslots, npages, 2 * (npages + P.nmap));
 }
 
 static int format(void)
@@ -176,21 +218,32 @@ static const char *load(const struct store_root *r)
 			if ((uint32_t)hash64(mapbuf, STORE_BLOCK) != r->map[m].check)
 				return "map page checksum mismatch";
 		}
-		for (uint64_t k = 0; k < MAP_ENTRIES && m * MAP_ENTRIES + k < P.npages; k++) {
-			uint64_t i = m * MAP_ENTRIES + k;
-			uint32_t s = mapbuf[k].slot;
+		/* Queue the reads of this map page's pages, then check them. */
+		uint64_t first = m * MAP_ENTRIES;
+		uint64_t end = first + MAP_ENTRIES < P.npages ? first + MAP_ENTRIES : P.npages;
+		int rc = 0;
+		for (uint64_t i = first; i < end; i++) {
+			uint32_t s = mapbuf[i - first].slot;
 			P.slot[i] = s;
 			if (s == 0) {
 				memset(page_frame(i), 0, PAGE_SIZE);
+				continue;
+			}
+			if (!claim(s, &why)) {
+				P.st->read_wait(P.st);
+				return why;
+			}
+			rc |= P.st->read_start(P.st, STORE_SLOT_BLOCK(s), page_frame(i));
+		}
+		if (P.st->read_wait(P.st) || rc)
+			return "read error (page)";
+		for (uint64_t i = first; i < end; i++) {
+			if (P.slot[i] == 0) {
 				P.phash[i] = P.zero_hash;
 				continue;
 			}
-			if (!claim(s, &why))
-				return why;
-			if (P.st->read(P.st, STORE_SLOT_BLOCK(s), page_frame(i)))
-				return "read error (page)";
 			P.phash[i] = page_hash(page_frame(i));
-			if ((uint32_t)P.phash[i] != mapbuf[k].check)
+			if ((uint32_t)P.phash[i] != mapbuf[i - first].check)
 				return "page checksum mismatch";
 		}
 	}

@@ -99,7 +99,7 @@ int persist_begin(void)
 			uint64_t e = P.pte[i];
 			if (!(e & PTE_D))
 				continue;
-			P.pte[i] = (e & ~(PTE_D | PTE_RW)) | PTE_SNAP;
+			P.pte[i] = P.bugs & BUG_NO_COW ? e & ~PTE_D : (e & ~(PTE_D | PTE_RW)) | PTE_SNAP;
 			P.dirty[n] = (struct dirty_page){ .page = (uint32_t)i };
 			P.dirty_index[i] = (uint32_t)(n + 1);
 			n++;
@@ -116,11 +116,14 @@ int persist_begin(void)
 		for (uint64_t k = 0; k < n; k++) {
 			uint32_t i = P.dirty[k].page;
 			P.pte[i] = (P.pte[i] & ~PTE_SNAP) | PTE_RW | PTE_D;
+			P.pd[i / 512] |= PTE_A;     /* so the next pause scans it again */
 			P.dirty_index[i] = 0;
 		}
 		flush_tlb_pages(n);
-		kprintf("persist: store full (snapshot needs up to %lu slots, %lu free): gen %lu skipped\n",
-			need, P.slots_free, gen);
+		if (P.full_reported != gen)
+			kprintf("persist: store full (snapshot needs up to %lu slots, %lu free): "
+				"gen %lu skipped until there is room\n", need, P.slots_free, gen);
+		P.full_reported = gen;
 		trace_pause_end(gen, rdtsc() - t0);
 		return -1;
 	}
@@ -176,21 +179,26 @@ static int write_page(struct dirty_page *d)
 	uint64_t h = page_hash(src);
 	uint64_t s = 0;
 	int rc = 0;
+	d->old_slot = P.slot[i];
 	if (h != P.zero_hash || !is_zero_page((const uint64_t *)src)) {
-		s = slot_alloc();
+		if ((P.bugs & BUG_IN_PLACE) && d->old_slot) {
+			s = d->old_slot;        /* overwrites the committed snapshot's copy */
+			d->old_slot = 0;
+		} else {
+			s = slot_alloc();
+		}
 		if (s == 0)
 			panic("persist: out of slots despite the check at the pause");
 		rc = P.st->write(P.st, STORE_SLOT_BLOCK(s), src);
 		P.nblocks_written++;
 	}
-	d->old_slot = P.slot[i];
 	P.slot[i] = (uint32_t)s;
 	P.phash[i] = h;
 	P.map_changed[i / MAP_ENTRIES] = 1;
 	if (d->cow) {
 		page_free(d->cow);
 		d->cow = 0;
-	} else {
+	} else if (!(P.bugs & BUG_NO_COW)) {
 		P.pte[i] = (P.pte[i] & ~PTE_SNAP) | PTE_RW;
 		invlpg(OBJSPACE_BASE + (uint64_t)i * PAGE_SIZE);
 	}
@@ -216,6 +224,9 @@ static int commit(void)
 	uint64_t t0 = rdtsc();
 	int rc = 0;
 
+	/* The digest needs only the page hashes, all final now: computing it
+	 * before the barrier overlaps it with the write-backs in flight. */
+	uint64_t digest = digest_fold(P.phash, P.npages);
 	for (uint64_t m = 0; m < P.nmap; m++) {
 		if (!P.map_changed[m])
 			continue;
@@ -231,10 +242,10 @@ static int commit(void)
 	}
 	/* Barrier 1: every page and map page of gen is durable before the
 	 * root that names them can be. */
-	rc |= P.st->barrier(P.st);
+	if (!(P.bugs & BUG_NO_DATA_FENCE))
+		rc |= P.st->barrier(P.st);
 	trace_pages_written(gen, (uint32_t)P.nblocks_written);
 
-	uint64_t digest = digest_fold(P.phash, P.npages);
 	memset(&root, 0, sizeof root);
 	root.magic = STORE_ROOT_MAGIC;
 	root.format_id = P.format_id;

@@ -10,6 +10,13 @@
 #include "persist/layout.h"
 #include "persist/snapshot.h"
 
+/* bug= variants: deliberate persistence bugs for the fault-injection
+ * campaigns to find (docs/guest.md).  Never on by default. */
+#define BUG_NO_DATA_FENCE  0x1  /* no barrier between the data and the root */
+#define BUG_NO_FLUSH       0x2  /* pmem: no line write-backs; disk: no FLUSH */
+#define BUG_NO_COW         0x4  /* no write protection: write the live pages */
+#define BUG_IN_PLACE       0x8  /* overwrite a page's committed slot */
+
 /* A page in the snapshot being written. */
 struct dirty_page {
 	uint32_t page;
@@ -39,6 +46,8 @@ struct persist_state {
 	bool writing;
 	char workload[32];
 	uint64_t t_begin, cow_faults;
+	uint64_t full_reported;         /* generation last reported as skipped */
+	unsigned bugs;                  /* BUG_* */
 	struct persist_stats stats;
 };
 

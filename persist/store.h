@@ -9,6 +9,7 @@
 #ifndef PERSIST_STORE_H
 #define PERSIST_STORE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct store {
@@ -16,11 +17,15 @@ struct store {
 	uint64_t nblocks;
 	/* Read one block into buf (identity-mapped memory). */
 	int (*read)(struct store *s, uint64_t block, void *buf);
+	/* Queue a read of one block into buf; read_wait() completes them all. */
+	int (*read_start)(struct store *s, uint64_t block, void *buf);
+	int (*read_wait)(struct store *s);
 	/* Queue a write of one block; buf may be reused once this returns. */
 	int (*write)(struct store *s, uint64_t block, const void *buf);
 	/* Every write before the barrier is durable when it returns 0. */
 	int (*barrier)(struct store *s);
 	void *priv;
+	bool bug_no_flush;              /* bug=no-flush: skip write-backs / FLUSH */
 };
 
 struct store *store_pmem_open(uint64_t base, uint64_t size);

@@ -20,6 +20,18 @@ static int disk_read(struct store *s, uint64_t block, void *buf)
 	return virtio_blk_read(s->priv, block * SECTORS_PER_BLOCK, buf, STORE_BLOCK);
 }
 
+static int disk_read_start(struct store *s, uint64_t block, void *buf)
+{
+	if (block >= s->nblocks)
+		return -1;
+	return virtio_blk_read_page_async(s->priv, block * SECTORS_PER_BLOCK, buf);
+}
+
+static int disk_read_wait(struct store *s)
+{
+	return virtio_blk_wait_all(s->priv);
+}
+
 static int disk_write(struct store *s, uint64_t block, const void *buf)
 {
 	if (block >= s->nblocks)
@@ -29,6 +41,8 @@ static int disk_write(struct store *s, uint64_t block, const void *buf)
 
 static int disk_barrier(struct store *s)
 {
+	if (s->bug_no_flush)
+		return virtio_blk_wait_all(s->priv);
 	return virtio_blk_flush(s->priv);
 }
 
@@ -40,7 +54,8 @@ struct store *store_disk_open(void)
 		return 0;
 	st = (struct store){
 		.name = "disk", .nblocks = virtio_blk_sectors(b) / SECTORS_PER_BLOCK,
-		.read = disk_read, .write = disk_write, .barrier = disk_barrier, .priv = b,
+		.read = disk_read, .read_start = disk_read_start, .read_wait = disk_read_wait,
+		.write = disk_write, .barrier = disk_barrier, .priv = b,
 	};
 	kprintf("persist: disk store, %lu blocks\n", st.nblocks);
 	return &st;

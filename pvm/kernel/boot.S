@@ -68,7 +68,8 @@ _start32:
 1:	movl %eax, (%edi)
 	addl $4096, %eax
 	addl $8, %edi
-	loop 1b
+	decl %ecx
+	jnz 1b
 	/* 2048 entries of 2 MiB: P | RW | PS. */
 	movl $boot_pd, %edi
 	movl $0x83, %eax
@@ -79,7 +80,8 @@ _start32:
 	addl $0x200000, %eax
 	adcl $0, %edx
 	addl $8, %edi
-	loop 2b
+	decl %ecx
+	jnz 2b
 
 	movl %cr4, %eax
 	orl $0x20, %eax                 /* PAE */
@@ -119,14 +121,16 @@ _start64:
 1:	movq %rax, (%rdi)
 	addq $4096, %rax
 	addq $8, %rdi
-	loop 1b
+	decl %ecx
+	jnz 1b
 	leaq boot_pd, %rdi
 	movq $0x83, %rax
 	movl $2048, %ecx
 2:	movq %rax, (%rdi)
 	addq $0x200000, %rax
 	addq $8, %rdi
-	loop 2b
+	decl %ecx
+	jnz 2b
 	leaq boot_pml4, %rax
 	movq %rax, %cr3
 	lgdt gdt64_ptr

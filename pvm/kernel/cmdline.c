@@ -96,7 +96,7 @@ static void parse_word(const char *w, size_t n)
 	else if (KEY("snapshots"))
 		ok = parse_num(v, vlen, &cmdline.snapshots);
 	else if (KEY("work"))
-		ok = parse_num(v, vlen, &cmdline.work) && cmdline.work > 0;
+		ok = parse_num(v, vlen, &cmdline.work);
 	else if (KEY("bug"))
 		set_str(cmdline.bug, sizeof cmdline.bug, v, vlen);
 	else if (KEY("selftest"))
@@ -105,6 +105,10 @@ static void parse_word(const char *w, size_t n)
 		uint64_t f = 0;
 		ok = parse_num(v, vlen, &f);
 		cmdline.format = f != 0;
+	} else if (KEY("pci_assign")) {
+		uint64_t f = 0;
+		ok = parse_num(v, vlen, &f);
+		cmdline.pci_assign = f != 0;
 	} else if (KEY("pmem")) {
 		size_t comma = 0;
 		while (comma < vlen && v[comma] != ',')

@@ -132,10 +132,11 @@ struct cmdline {
 	uint64_t pmem_base, pmem_size;  /* pmem=BASE,SIZE: RAM standing in for PM */
 	uint64_t seed;                  /* seed= */
 	uint64_t snapshots;             /* snapshots=N: power off after N commits; 0 = run forever */
-	uint64_t work;                  /* work=: workload steps per millisecond tick */
-	char bug[32];                   /* bug=: reserved for persistence-bug variants */
+	uint64_t work;                  /* work=: workload steps per tick; 0 = as many as fit */
+	char bug[64];                   /* bug=: persistence-bug variants (persist/state.h) */
 	char selftest[16];              /* selftest=ud|pf */
 	bool format;                    /* format=1: ignore the store, start fresh */
+	bool pci_assign;                /* pci_assign=1: place memory BARs ourselves */
 };
 extern struct cmdline cmdline;
 void cmdline_parse(const char *s);
@@ -197,6 +198,7 @@ bool virtio_blk_has_flush(struct virtio_blk *b);
  * buf may change once this returns). */
 int virtio_blk_write_page(struct virtio_blk *b, uint64_t sector, const void *buf);
 int virtio_blk_read(struct virtio_blk *b, uint64_t sector, void *buf, uint32_t bytes);
+int virtio_blk_read_page_async(struct virtio_blk *b, uint64_t sector, void *buf);
 int virtio_blk_wait_all(struct virtio_blk *b);   /* every queued request completed */
 int virtio_blk_flush(struct virtio_blk *b);      /* wait_all, then FLUSH */
 

@@ -4,7 +4,8 @@
  *   -> store (pmem | disk | none) -> object space window
  *   -> recover the newest snapshot (workload attach) or first boot
  *   -> loop, one iteration per timer tick:
- *        run the workload for `work` steps (it returns at a safe point);
+ *        run the workload for `work` steps, or with work=0 in quanta
+ *        until the tick ends (run() returns at a safe point);
  *        write up to snap_batch pages of a snapshot in progress;
  *        every snapshot_ms ticks (or on request), pause for a snapshot.
  *   -> after `snapshots` commits, report and power off cleanly.
@@ -15,6 +16,7 @@
 
 #define MB_BOOT_MAGIC   0x2BADB002u
 #define SNAP_BATCH      256     /* pages written per tick while a snapshot is in progress */
+#define WORK_QUANTUM    1024    /* work=0: steps per run() call */
 
 static char cmdline_buf[1024];
 static volatile bool snapshot_requested;
@@ -43,11 +45,36 @@ static void run_selftest(const char *t)
 		__asm__ volatile("ud2");
 	else if (!strcmp(t, "pf"))
 		(void)*(volatile uint64_t *)0x00007F0000001234ull;     /* not mapped */
+	else if (!strcmp(t, "entry64"))
+		return;
 	else if (!strcmp(t, "gp"))
 		(void)*(volatile uint64_t *)0x8000000000000000ull;     /* non-canonical */
 	else
-		panic("selftest: unknown '%s' (ud, pf, gp)", t);
+		panic("selftest: unknown '%s' (ud, pf, gp, entry64)", t);
 	panic("selftest: %s did not fault", t);
+}
+
+/* selftest=entry64: re-enter through _start64, phantom-sim's ELF64 entry,
+ * the way its loader does (long mode, EAX = magic, EBX = info), to check
+ * that path under QEMU too.  Nothing is allocated yet, so the second
+ * kmain starts from the same state; .bss is not cleared on entry, so the
+ * flag survives. */
+static bool entry64_done;
+extern char _start64[];
+
+static void entry64_selftest(uint32_t info)
+{
+	if (strcmp(cmdline.selftest, "entry64"))
+		return;
+	if (entry64_done) {
+		kprintf("selftest: entry64: kmain re-entered through _start64\n");
+		cmdline.selftest[0] = 0;
+		return;
+	}
+	entry64_done = true;
+	kprintf("selftest: entry64: jumping to _start64\n");
+	__asm__ volatile("cli; jmp *%2" :: "a"(MB_BOOT_MAGIC), "b"(info), "r"(_start64) : "memory");
+	__builtin_unreachable();
 }
 
 /* TSC ticks per millisecond, measured over 10 PIT ticks: only to print
@@ -108,73 +135,70 @@ static void latency_print(const char *what, const struct latency *l)
 		l->sum / l->n, l->max, l->sum / l->n * 1000 / tsc_per_ms);
 }
 
-void kmain(uint32_t magic, uint32_t info)
+/* Restore the newest snapshot and attach its workload, or start the
+ * workload on a fresh object space. */
+static const struct workload *start_workload(const struct workload *wl, uint64_t size)
 {
-	uart_init();
-	trace_init();
-	kprintf("\nPhantom guest kernel (phantom-sim), Multiboot entry\n");
-	if (magic != MB_BOOT_MAGIC)
-		panic("not started by a Multiboot loader (eax=0x%x)", magic);
-	const uint8_t *mbi = (const uint8_t *)(uintptr_t)info;
-	copy_cmdline(mbi);
-	kprintf("cmdline: %s\n", cmdline_buf);
-	cmdline_parse(cmdline_buf);
-	cpu_init();
-	paging_init();
-	trace_boot();
-	kprintf("cpu: %s, flush: clwb=%d clflushopt=%d clflush=%d\n", cpu_features.vendor,
-		cpu_features.clwb, cpu_features.clflushopt, cpu_features.clflush);
-	memory_init(mbi);
-	timer_init();
-	sti();
-	pmem_init();
-	run_selftest(cmdline.selftest);
-	if (cmdline.bug[0])
-		kprintf("bug=%s: reserved, no persistence-bug variants exist yet\n", cmdline.bug);
-	calibrate_tsc();
-
-	struct store *store = open_store();
-	uint64_t npages = persist_probe(store, cmdline.objspace_mb * (1ull << 20) / PAGE_SIZE);
-	uint64_t *pte = objspace_map(npages);
-	uint64_t size = npages * PAGE_SIZE;
-	kprintf("objspace: 0x%lx-0x%lx (%lu MiB, %lu pages)\n", OBJSPACE_BASE,
-		OBJSPACE_BASE + size - 1, size >> 20, npages);
-	const struct workload *wl = workload_find(cmdline.workload);
-	if (!wl)
-		panic("workload: unknown '%s' (ccounter, cbank, or a PVM workload: counter, bank, kv, list)",
-		      cmdline.workload);
-	persist_init(store, pte, npages, wl->name);
-
-	char stored[32] = "";
+	char stored[32] = "", wanted[32];
 	uint32_t selfcheck = 0;
-	if (persist_recover(stored, &selfcheck) == RECOVER_OK) {
-		const struct workload *w2 = workload_find(stored);
-		if (!w2)
-			panic("workload: the snapshot holds '%s', which this kernel cannot run", stored);
-		if (w2 != wl && strcmp(w2->name, wl->name))
-			kprintf("workload: the snapshot holds '%s' (not '%s'): resuming it\n", w2->name, wl->name);
-		wl = w2;
-		int rc = wl->attach((void *)OBJSPACE_BASE, size);
-		uint32_t inv = rc < 0 ? 2 : (wl->check() ? 1 : 0);
-		struct persist_stats ps;
-		persist_get_stats(&ps);
-		trace_recovery_end(ps.gen, ps.digest, selfcheck, inv);
-		if (rc < 0)
-			panic("workload: %s could not attach to the restored object space", wl->name);
-		kprintf("workload: %s resumed at gen %lu\n", wl->name, ps.gen);
-	} else {
+	strncpy0(wanted, wl->name, sizeof wanted);
+	if (persist_recover(stored, &selfcheck) != RECOVER_OK) {
 		trace_first_boot();
 		if (wl->boot((void *)OBJSPACE_BASE, size, cmdline.seed) < 0)
 			panic("workload: %s failed to boot", wl->name);
 		kprintf("workload: %s started (seed %lu)\n", wl->name, cmdline.seed);
+		return wl;
 	}
+	wl = workload_find(stored);
+	if (!wl)
+		panic("workload: the snapshot holds '%s', which this kernel cannot run", stored);
+	if (strcmp(stored, wanted))
+		kprintf("workload: the snapshot holds '%s' (not '%s'): resuming it\n", stored, wanted);
+	int rc = wl->attach((void *)OBJSPACE_BASE, size);
+	uint32_t inv = rc < 0 ? 2 : (wl->check() ? 1 : 0);
+	struct persist_stats ps;
+	persist_get_stats(&ps);
+	trace_recovery_end(ps.gen, ps.digest, selfcheck, inv);
+	if (rc < 0)
+		panic("workload: %s could not attach to the restored object space", wl->name);
+	kprintf("workload: %s resumed at gen %lu\n", wl->name, ps.gen);
+	return wl;
+}
 
+static long run_one_tick(const struct workload *wl, uint64_t t)
+{
+	if (cmdline.work)
+		return wl->run(cmdline.work);
+	/* Flat out: quanta of WORK_QUANTUM steps until the tick ends. */
+	long r;
+	do
+		r = wl->run(WORK_QUANTUM);
+	while (r > 0 && timer_ms() == t);
+	return r;
+}
+
+static void finish(const struct workload *wl, uint64_t snapshots, const struct latency *pause,
+		   const struct latency *commit, const struct latency *total)
+{
+	int inv = wl->check();
+	kprintf("workload: invariant %s\n", inv ? "VIOLATED" : "ok");
+	latency_print("pause", pause);
+	latency_print("commit", commit);
+	latency_print("total", total);
+	kprintf("done: %lu snapshots\n", snapshots);
+	poweroff(inv ? EXIT_PANIC : EXIT_CLEAN);
+}
+
+/* One iteration per timer tick: the workload's quantum, then either a
+ * batch of the snapshot in progress or, when one is due, the pause. */
+static void __attribute__((noreturn)) main_loop(const struct workload *wl, bool have_store)
+{
 	struct latency pause = {0}, commit = {0}, total = {0};
 	uint64_t commits = 0, intervals = 0;
 	uint64_t next_snap = timer_ms() + cmdline.snapshot_ms;
 	for (;;) {
 		uint64_t t = timer_ms();
-		long r = wl->run(cmdline.work);
+		long r = run_one_tick(wl, t);
 		if (r < 0)
 			panic("workload: %s failed (%ld)", wl->name, r);
 		if (persist_busy()) {
@@ -193,20 +217,52 @@ void kmain(uint32_t magic, uint32_t info)
 			snapshot_requested = false;
 			next_snap = timer_ms() + cmdline.snapshot_ms;
 			intervals++;
-			if (store)
+			if (have_store)
 				persist_begin();
 		}
-		uint64_t limit = store ? commits : intervals;
-		if (cmdline.snapshots && limit >= cmdline.snapshots && !persist_busy()) {
-			int inv = wl->check();
-			kprintf("workload: invariant %s\n", inv ? "VIOLATED" : "ok");
-			latency_print("pause", &pause);
-			latency_print("commit", &commit);
-			latency_print("total", &total);
-			kprintf("done: %lu snapshots\n", limit);
-			poweroff(inv ? EXIT_PANIC : EXIT_CLEAN);
-		}
+		uint64_t done = have_store ? commits : intervals;
+		if (cmdline.snapshots && done >= cmdline.snapshots && !persist_busy())
+			finish(wl, done, &pause, &commit, &total);
 		while (timer_ms() == t)
 			sti_hlt();
 	}
+}
+
+void kmain(uint32_t magic, uint32_t info)
+{
+	uart_init();
+	trace_init();
+	kprintf("\nPhantom guest kernel (phantom-sim), Multiboot entry\n");
+	if (magic != MB_BOOT_MAGIC)
+		panic("not started by a Multiboot loader (eax=0x%x)", magic);
+	const uint8_t *mbi = (const uint8_t *)(uintptr_t)info;
+	copy_cmdline(mbi);
+	kprintf("cmdline: %s\n", cmdline_buf);
+	cmdline_parse(cmdline_buf);
+	entry64_selftest(info);
+	cpu_init();
+	paging_init();
+	trace_boot();
+	kprintf("cpu: %s, flush: clwb=%d clflushopt=%d clflush=%d\n", cpu_features.vendor,
+		cpu_features.clwb, cpu_features.clflushopt, cpu_features.clflush);
+	memory_init(mbi);
+	timer_init();
+	sti();
+	pmem_init();
+	run_selftest(cmdline.selftest);
+	calibrate_tsc();
+
+	struct store *store = open_store();
+	uint64_t npages = persist_probe(store, cmdline.objspace_mb * (1ull << 20) / PAGE_SIZE);
+	uint64_t *pte = objspace_map(npages);
+	uint64_t size = npages * PAGE_SIZE;
+	kprintf("objspace: 0x%lx-0x%lx (%lu MiB, %lu pages)\n", OBJSPACE_BASE,
+		OBJSPACE_BASE + size - 1, size >> 20, npages);
+	const struct workload *wl = workload_find(cmdline.workload);
+	if (!wl)
+		panic("workload: unknown '%s' (ccounter, cbank, or a PVM workload: counter, bank, kv, list)",
+		      cmdline.workload);
+	persist_init(store, pte, npages, wl->name);
+	wl = start_workload(wl, size);
+	main_loop(wl, store != 0);
 }

@@ -9,6 +9,10 @@
 
 static uint64_t next_mmio = ABI_PCI_MMIO_BASE;
 
+/* BARs this kernel placed, so several capabilities in one BAR agree. */
+static struct { struct pci_dev d; int bar; uint64_t base; } placed[16];
+static int nplaced;
+
 static uint32_t addr(const struct pci_dev *d, uint8_t off)
 {
 	return 0x80000000u | (uint32_t)d->bus << 16 | (uint32_t)d->dev << 11 |
@@ -93,19 +97,32 @@ uint64_t pci_bar(const struct pci_dev *d, int bar)
 	uint64_t base = lo & ~0xFull;
 	if (is64)
 		base |= (uint64_t)pci_read32(d, (uint8_t)(off + 4)) << 32;
-	if (base)
+	for (int i = 0; i < nplaced; i++)
+		if (placed[i].bar == bar && placed[i].d.bus == d->bus && placed[i].d.dev == d->dev &&
+		    placed[i].d.fn == d->fn)
+			return placed[i].base;
+	if (base && !cmdline.pci_assign)
 		return base;
-	/* Unassigned: size it (write all ones, read the mask) and place it. */
+	/* Unassigned: size it (write all ones, read the mask) and place it,
+	 * with memory decoding off meanwhile, as firmware does. */
+	uint16_t cmd = pci_read16(d, 0x04);
+	pci_write16(d, 0x04, cmd & ~0x2);
 	pci_write32(d, off, 0xFFFFFFFFu);
 	uint32_t mask = pci_read32(d, off) & ~0xFu;
 	uint64_t size = (uint64_t)(~mask) + 1;
-	if (mask == 0)
+	if (mask == 0) {
+		pci_write32(d, off, 0);
+		pci_write16(d, 0x04, cmd);
 		return 0;
+	}
 	base = ALIGN_UP(next_mmio, size);
 	next_mmio = base + size;
 	pci_write32(d, off, (uint32_t)base);
 	if (is64)
 		pci_write32(d, (uint8_t)(off + 4), 0);
+	pci_write16(d, 0x04, cmd);
+	if (nplaced < (int)ARRAY_LEN(placed))
+		placed[nplaced++] = (typeof(placed[0])){ *d, bar, base };
 	kprintf("pci: %02x:%02x.%u BAR%d assigned 0x%lx (%lu bytes)\n", d->bus, d->dev, d->fn,
 		bar, base, size);
 	return base;

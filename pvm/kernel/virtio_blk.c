@@ -226,15 +226,32 @@ static int reap(struct virtio_blk *b)
 	return n;
 }
 
+/* Poll for completions; a device that completes nothing for
+ * DEVICE_TIMEOUT_MS of timer ticks is a fatal error, never a hang. */
+#define DEVICE_TIMEOUT_MS 10000
+
+static void reap_or_die(struct virtio_blk *b, uint64_t *since)
+{
+	if (reap(b)) {
+		*since = timer_ms();
+		return;
+	}
+	if (timer_ms() - *since > DEVICE_TIMEOUT_MS)
+		panic("virtio-blk: no completion for %d ms (%d requests in flight)",
+		      DEVICE_TIMEOUT_MS, b->inflight);
+	__asm__ volatile("pause");
+}
+
 static struct slot *get_slot(struct virtio_blk *b, int *index)
 {
+	uint64_t since = timer_ms();
 	for (;;) {
 		for (int i = 0; i < b->nslots; i++)
 			if (!b->slots[i].busy) {
 				*index = i;
 				return &b->slots[i];
 			}
-		reap(b);
+		reap_or_die(b, &since);
 	}
 }
 
@@ -275,8 +292,9 @@ int virtio_blk_write_page(struct virtio_blk *b, uint64_t sector, const void *buf
 
 int virtio_blk_wait_all(struct virtio_blk *b)
 {
+	uint64_t since = timer_ms();
 	while (b->inflight)
-		reap(b);
+		reap_or_die(b, &since);
 	int e = b->errors;
 	b->errors = 0;
 	return e ? -1 : 0;
@@ -290,6 +308,15 @@ int virtio_blk_read(struct virtio_blk *b, uint64_t sector, void *buf, uint32_t b
 	get_slot(b, &k);
 	submit(b, k, VIRTIO_BLK_T_IN, sector, (uint64_t)buf, bytes);
 	return virtio_blk_wait_all(b);
+}
+
+/* Queue a read of one page; virtio_blk_wait_all() collects it. */
+int virtio_blk_read_page_async(struct virtio_blk *b, uint64_t sector, void *buf)
+{
+	int k;
+	get_slot(b, &k);
+	submit(b, k, VIRTIO_BLK_T_IN, sector, (uint64_t)buf, PAGE_SIZE);
+	return 0;
 }
 
 int virtio_blk_flush(struct virtio_blk *b)

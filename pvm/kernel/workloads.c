@@ -146,6 +146,17 @@ static int ccounter_attach(void *b, uint64_t s) { return self_attach(b, s, 1); }
 static int cbank_boot(void *b, uint64_t s, uint64_t seed) { return self_boot(b, s, seed, 2); }
 static int cbank_attach(void *b, uint64_t s) { return self_attach(b, s, 2); }
 
+/* ABI_EV_WORKLOAD_OP every OP_REPORT operations: kind 0x101 (ccounter)
+ * or 0x102 (cbank), count = operations so far (low 32 bits).  The PVM
+ * workloads report kinds 1-4 themselves. */
+#define OP_REPORT 4096
+
+static void report_op(void)
+{
+	if (hdr->ops % OP_REPORT == 0)
+		trace_workload_op((uint32_t)(0x100 + hdr->kind), (uint32_t)hdr->ops);
+}
+
 static long ccounter_run(uint64_t budget)
 {
 	for (uint64_t k = 0; k < budget; k++) {
@@ -153,6 +164,7 @@ static long ccounter_run(uint64_t budget)
 		hdr->ops++;
 		record(i)->value++;
 		record(i)->touched = hdr->ops;
+		report_op();
 	}
 	return (long)budget;
 }
@@ -173,6 +185,7 @@ static long cbank_run(uint64_t budget)
 		struct wl_record *a = record(from), *b = record(to);
 		uint64_t amount = a->value ? next_rand() % (a->value + 1) : 0;
 		hdr->ops++;
+		report_op();
 		if (from == to || amount == 0)
 			continue;
 		a->value -= amount;

@@ -24,4 +24,9 @@ expect "$WORK/gp.log" '^EXCEPTION vector=13 \(#GP general protection\)'
 boot "$WORK/bad.log" "objspace_mb=100000"
 expect_status 3 "$WORK/bad.log"
 expect "$WORK/bad.log" "^PANIC: cmdline: bad value in 'objspace_mb=100000'"
+
+# So is an unknown persistence-bug variant.
+boot "$WORK/bug.log" "backend=pmem pmem=0x10000000,16M objspace_mb=4 bug=no-fence"
+expect_status 3 "$WORK/bug.log"
+expect "$WORK/bug.log" "^PANIC: bug=: unknown variant 'no-fence'"
 echo "PASS"

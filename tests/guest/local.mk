@@ -5,11 +5,15 @@ TESTS += \
 	tests/guest/exceptions.sh \
 	tests/guest/disk-recovery.sh \
 	tests/guest/corrupt.sh \
-	tests/guest/pmem-recovery.sh
+	tests/guest/pmem-recovery.sh \
+	tests/guest/pvm.sh \
+	tests/guest/kill.sh
 EXTRA_DIST += \
 	tests/guest/lib.sh \
 	tests/guest/boot.sh \
 	tests/guest/exceptions.sh \
 	tests/guest/disk-recovery.sh \
 	tests/guest/corrupt.sh \
-	tests/guest/pmem-recovery.sh
+	tests/guest/pmem-recovery.sh \
+	tests/guest/pvm.sh \
+	tests/guest/kill.sh
