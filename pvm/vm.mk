@@ -55,9 +55,7 @@ EXTRA_DIST += $(PVM_WORKLOADS)
 PVM_GUEST_SRC = $(PVM_VM_SRC)
 PVM_GUEST_IMG = pvm/pvm_images.c
 PVM_GUEST_FLAGS =
-# the names the issue uses, for whoever prefers them
-PVM_GUEST_SOURCES = $(PVM_GUEST_SRC)
-PVM_GUEST_GENERATED = $(PVM_GUEST_IMG)
+# (Not PVM_GUEST_SOURCES: automake would take it for a program's sources.)
 EXTRA_DIST += $(PVM_VM_SRC) pvm/pvm.h pvm/vm/image.h pvm/vm/object.h pvm/vm/vm.h
 
 # --- 4. hosted tests -------------------------------------------------------
@@ -66,7 +64,8 @@ tests/pvm/unit_images.c: pvm-asm$(EXEEXT) $(srcdir)/pvm/workloads/lib.pvs $(srcd
 	  $(srcdir)/pvm/workloads/lib.pvs $(srcdir)/tests/pvm/unit.pvs
 
 CLEANFILES += tests/pvm/unit_images.c
-EXTRA_DIST += tests/pvm/unit.pvs tests/pvm/asm-errors.sh
+EXTRA_DIST += tests/pvm/unit.pvs tests/pvm/asm-errors.sh \
+	tests/pvm/test_pvm.c tests/pvm/harness.c tests/pvm/harness.h
 
 if HAVE_CHECK
 check_PROGRAMS += tests/pvm/test_pvm

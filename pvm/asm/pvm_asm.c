@@ -36,7 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum kind { NONE, U8, I8, I32, REL32, U8U8, U8I32, I32I32, STR, I64, CALLN };
+enum kind { NONE, U8, I8, I32, REL32, U8U8, U8I32, I32I32, STR, I64, CALLN, SWITCH };
 
 struct opinfo {
 	const char *name;
@@ -50,6 +50,14 @@ static const struct opinfo ops[] = {
 #undef PVM_OP
 };
 #define N_OPS (sizeof ops / sizeof ops[0])
+
+/* A one-shot tool: everything it allocates lives until exit, on purpose.
+ * Tell LeakSanitizer (sanitizer builds) not to report that. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+	return "detect_leaks=0";
+}
 
 /* --- diagnostics ----------------------------------------------------- */
 
@@ -347,7 +355,7 @@ static void parse_file(const char *file, int file_index, char *text)
 	struct method *m = NULL;
 	int no = 0;
 	char *save = text;
-	while (save) {
+	while (save && *save) {
 		char *nl = strchr(save, '\n');
 		if (nl)
 			*nl = 0;
@@ -381,9 +389,9 @@ static void parse_file(const char *file, int file_index, char *text)
 		}
 	}
 	if (m)
-		error_at(file, no, "end of file inside method %s (missing 'end')", m->name);
+		error_at(file, no, "end of file inside method %s of line %d (missing 'end')", m->name, m->line);
 	if (cls)
-		error_at(file, no, "end of file inside class %s (missing 'end')", cls->name);
+		error_at(file, no, "end of file inside class %s of line %d (missing 'end')", cls->name, cls->line);
 }
 
 /* One instruction or directive (a line, or a '|'-separated part of one). */
@@ -880,6 +888,18 @@ static void encode_line(struct enc *e, const struct line *l)
 		put8(&e->code, (unsigned)a);
 		return;
 	}
+	if (!strcmp(mn, "debug") && l->n == 3) {	/* debug FLAGS "message": sets bit 7 */
+		if (value(e, l, &t[1], NS_PLAIN, &a) < 0 || range(l, a, 0, 255, "debug flags") < 0)
+			return;
+		if (t[2].k != T_STR) {
+			error_at(l->file, l->no, "debug's second operand must be a string");
+			return;
+		}
+		put8(&e->code, 0x01);
+		put8(&e->code, (unsigned)a | 0x80);
+		putstr(&e->code, t[2].s, t[2].len);
+		return;
+	}
 	if (!strcmp(mn, "byte")) {	/* raw byte, for tests of the interpreter's checks */
 		if (want_args(l, 1) < 0 || value(e, l, &t[1], NS_PLAIN, &a) < 0 || range(l, a, 0, 255, "byte") < 0)
 			return;
@@ -985,6 +1005,22 @@ static void encode_line(struct enc *e, const struct line *l)
 		}
 		put8(&e->code, (unsigned)op->code);
 		putstr(&e->code, t[1].s, t[1].k == T_STR ? t[1].len : strlen(t[1].s));
+		break;
+	case SWITCH:	/* switch SHIFT DIVISOR LABEL... */
+		if (l->n < 3) {
+			error_at(l->file, l->no, "usage: switch SHIFT DIVISOR LABEL...");
+			return;
+		}
+		if (value(e, l, &t[1], NS_PLAIN, &a) < 0 || value(e, l, &t[2], NS_PLAIN, &b) < 0 ||
+		    range(l, a, INT32_MIN, INT32_MAX, "switch shift") < 0 ||
+		    range(l, b, 1, INT32_MAX, "switch divisor") < 0)
+			return;
+		put8(&e->code, (unsigned)op->code);
+		put32(&e->code, (uint32_t)(l->n - 3));
+		put32(&e->code, (uint32_t)a);
+		put32(&e->code, (uint32_t)b);
+		for (int i = 3; i < l->n; i++)
+			add_fixup(e, l, &t[i]);
 		break;
 	case CALLN:
 		error_at(l->file, l->no, "unknown instruction '%s'", mn);	/* not reached */
@@ -1092,7 +1128,7 @@ static void disasm_code(FILE *f, const unsigned char *c, size_t n)
 			continue;
 		}
 		size_t need[] = { [NONE] = 0, [U8] = 1, [I8] = 1, [I32] = 4, [REL32] = 4, [U8U8] = 2,
-				  [U8I32] = 5, [I32I32] = 8, [STR] = 4, [I64] = 8, [CALLN] = 1 };
+				  [U8I32] = 5, [I32I32] = 8, [STR] = 4, [I64] = 8, [CALLN] = 1, [SWITCH] = 12 };
 		if (ip + 1 + need[oi->kind] > n) {
 			fprintf(f, ".byte 0x%02X  ; truncated\n", op);
 			break;
@@ -1100,7 +1136,15 @@ static void disasm_code(FILE *f, const unsigned char *c, size_t n)
 		const unsigned char *a = c + ip + 1;
 		switch (oi->kind) {
 		case NONE: fprintf(f, "%s\n", oi->name); break;
-		case U8: fprintf(f, "%s %u\n", oi->name, a[0]); break;
+		case U8:
+			if (op == 0x01 && (a[0] & 0x80) && ip + 6 <= n && ip + 6 + be32(a + 1) <= n) {
+				uint32_t len = be32(a + 1);
+				fprintf(f, "%s %u \"%.*s\"\n", oi->name, a[0], (int)len, (const char *)a + 5);
+				ip += 4 + len;
+				break;
+			}
+			fprintf(f, "%s %u\n", oi->name, a[0]);
+			break;
 		case I8: fprintf(f, "%s %d\n", oi->name, (int8_t)a[0]); break;
 		case I32: fprintf(f, "%s %d\n", oi->name, (int32_t)be32(a)); break;
 		case REL32: fprintf(f, "%s -> %zu\n", oi->name, ip + 1 + (size_t)(int32_t)be32(a)); break;
@@ -1109,6 +1153,21 @@ static void disasm_code(FILE *f, const unsigned char *c, size_t n)
 		case I32I32: fprintf(f, "%s %d %d\n", oi->name, (int32_t)be32(a), (int32_t)be32(a + 4)); break;
 		case I64: fprintf(f, "%s %lld\n", oi->name, (long long)((uint64_t)be32(a) << 32 | be32(a + 4))); break;
 		case CALLN: fprintf(f, "call_%02X %u\n", op & 0x1F, a[0]); break;
+		case SWITCH: {
+			uint32_t tab = be32(a);
+			if (tab > (n - ip - 13) / 4) {
+				fprintf(f, "%s <truncated>\n", oi->name);
+				return;
+			}
+			fprintf(f, "%s %d %d", oi->name, (int32_t)be32(a + 4), (int32_t)be32(a + 8));
+			for (uint32_t k = 0; k < tab; k++) {
+				size_t at = ip + 13 + k * 4;
+				fprintf(f, " -> %zu", at + (size_t)(int32_t)be32(c + at));
+			}
+			fputc('\n', f);
+			ip += 4 * tab;
+			break;
+		}
 		case STR: {
 			uint32_t len = be32(a);
 			if (ip + 5 + len > n) {

@@ -65,7 +65,6 @@ void pvm_arenas_layout(struct data_area_4_vmstate *st, uintptr_t base, size_t si
 		st->arena[i].in_use = 0;
 		st->arena[i].fail_size = 0;
 		tile_free(p, e);
-		/* a tail shorter than a block would break the walk: absorb it */
 		p = e;
 	}
 }

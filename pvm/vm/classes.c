@@ -180,6 +180,8 @@ pvm_ref pvm_array_get(pvm_ref arr, uint32_t i)
 int pvm_array_append(pvm_ref arr, pvm_ref v)
 {
 	struct data_area_4_array *d = PVM_DA(arr, data_area_4_array);
+	if (!d->page || d->page_size > pvm_slot_count(d->page) || d->used_slots > d->page_size)
+		return -2;	/* corrupt */
 	if (d->used_slots >= d->page_size) {
 		uint32_t cap = d->page_size * 2;
 		if (cap < 4)
@@ -223,7 +225,9 @@ pvm_ref pvm_new_class(pvm_ref name, pvm_ref parent, uint32_t n_fields, uint32_t 
 	pvm_ref cc = PVM_ROOT(PVM_ROOT_OBJECT_CLASS_CLASS);
 	uint32_t pn = 0;
 	pvm_ref piface = 0;
-	if (parent && cda(parent)->sys_table_id == ~0u) {
+	if (parent && cda(parent)->sys_table_id != ~0u)
+		parent = 0;	/* as Phantom: user classes cannot extend internal ones; void it is */
+	if (parent) {
 		piface = cda(parent)->object_default_interface;
 		pn = piface ? pvm_slot_count(piface) : 0;
 	}
@@ -461,6 +465,8 @@ NATIVE(array_set)
 	if (i < 0 || (uint32_t)i >= pvm_array_size(me))
 		return throw_exc(ret, PVM_EXC_BAD_INDEX);
 	struct data_area_4_array *d = PVM_DA(me, data_area_4_array);
+	if (!d->page || (uint32_t)i >= pvm_slot_count(d->page))
+		return throw_exc(ret, PVM_EXC_BAD_INDEX);
 	pvm_slots(d->page)[i] = args[1];
 	*ret = 0;
 	return PVM_SYS_OK;
@@ -475,7 +481,10 @@ NATIVE(array_size)
 NATIVE(array_append)
 {
 	NEED_ARGS(1);
-	if (pvm_array_append(me, args[0]) < 0)
+	int r = pvm_array_append(me, args[0]);
+	if (r == -2)
+		return throw_exc(ret, PVM_EXC_BAD_INDEX);
+	if (r < 0)
 		return PVM_SYS_RETRY;
 	*ret = 0;
 	return PVM_SYS_OK;

@@ -16,7 +16,8 @@
  * istack (64 int32 cells) and estack (16 catchers).  Arguments arrive as
  * ostack slots 0..n-1 with n pushed on the istack.  Two-operand integer
  * ops name their operands u (upper, the top) and l (lower, below it):
- * isubul = u - l, isublu = l - u; comparisons are l OP u.
+ * isubul = u - l, isublu = l - u; comparisons are l OP u; shifts shift
+ * u by l (Phantom's order: push the count, then the value).
  */
 #include "pvm/vm/vm.h"
 
@@ -38,6 +39,26 @@ struct ctx {
 	uint32_t size;
 	uint32_t ip;
 };
+
+/* The frame and its stacks are what the next instruction trusts; a
+ * corrupt space must end in a panic, never in a wild access. */
+static int frame_ok(pvm_ref frame)
+{
+	if (!frame || frame->_class != PVM_ROOT(PVM_ROOT_OBJECT_CALL_FRAME_CLASS))
+		return 0;
+	struct data_area_4_call_frame *f = PVM_DA(frame, data_area_4_call_frame);
+	if (!f->istack || f->istack->_class != PVM_ROOT(PVM_ROOT_OBJECT_ISTACK_CLASS) ||
+	    !f->ostack || f->ostack->_class != PVM_ROOT(PVM_ROOT_OBJECT_OSTACK_CLASS) ||
+	    !f->estack || f->estack->_class != PVM_ROOT(PVM_ROOT_OBJECT_ESTACK_CLASS) ||
+	    !f->code || f->code->_class != PVM_ROOT(PVM_ROOT_OBJECT_CODE_CLASS))
+		return 0;
+	if (PVM_DA(f->ostack, data_area_4_ostack)->sp > PVM_OSTACK_CELLS ||
+	    PVM_DA(f->istack, data_area_4_istack)->sp > PVM_ISTACK_CELLS ||
+	    PVM_DA(f->estack, data_area_4_estack)->sp > PVM_ESTACK_CELLS)
+		return 0;
+	uint32_t size = PVM_DA(f->code, data_area_4_code)->code_size;
+	return (uint64_t)size + sizeof(struct data_area_4_code) <= f->code->_da_size;
+}
 
 static void load_ctx(struct ctx *c, pvm_ref frame)
 {
@@ -131,6 +152,8 @@ static int do_throw(struct ctx *c, pvm_ref obj)
 {
 	pvm_ref frame = c->frame;
 	for (unsigned depth = 0; depth <= PVM_MAX_CALL_DEPTH + 1; depth++) {
+		if (!frame_ok(frame))
+			break;
 		struct data_area_4_call_frame *f = PVM_DA(frame, data_area_4_call_frame);
 		struct data_area_4_estack *es = PVM_DA(f->estack, data_area_4_estack);
 		while (es->sp > 0 && es->sp <= PVM_ESTACK_CELLS) {
@@ -171,35 +194,18 @@ static int do_throw(struct ctx *c, pvm_ref obj)
 			c->t->stack_depth--;
 		frame = prev;
 	}
-	pvm_set_panic(PVM_PANIC_CORRUPT, "unwind: frame chain too long");
+	pvm_set_panic(PVM_PANIC_CORRUPT, "unwind: bad or endless frame chain");
 	return PVM_STEP_PANIC;
 }
 
 /* --- calls --------------------------------------------------------------- */
 
-/* Stack: ... this a0..a(n-1) [cls if extra].  cls, when given, supplies
- * the vtable (static_invoke); otherwise this's class does. */
-static int do_call(struct ctx *c, uint32_t ordinal, uint32_t nargs, int with_class, pvm_ref *exc)
+/* Enter code on this_obj.  The arguments are the caller's ostack cells
+ * [first, first + nargs); the caller's ostack is then cut back to new_sp
+ * (dropping this, the arguments and whatever else the call consumed). */
+static int enter(struct ctx *c, pvm_ref code, pvm_ref this_obj, uint32_t ordinal,
+		 uint32_t first, uint32_t nargs, uint32_t new_sp, pvm_ref *exc)
 {
-	uint32_t extra = with_class ? 1 : 0;
-	if (nargs > PVM_OSTACK_CELLS || c->os->sp < nargs + 1 + extra) {
-		*exc = pvm_exception(PVM_EXC_STACK_UNDERFLOW);
-		return PVM_STEP_OK;
-	}
-	pvm_ref this_obj = c->os->cell[c->os->sp - 1 - extra - nargs];
-	if (!this_obj) {
-		*exc = pvm_exception(PVM_EXC_NULL_POINTER);
-		return PVM_STEP_OK;
-	}
-	pvm_ref cls = this_obj->_class;
-	if (with_class) {
-		cls = c->os->cell[c->os->sp - 1];
-		if (!pvm_is_class(cls) || !pvm_instance_of(this_obj, cls)) {
-			*exc = pvm_exception(PVM_EXC_BAD_TYPE);
-			return PVM_STEP_OK;
-		}
-	}
-	pvm_ref code = lookup_method(cls, ordinal);
 	if (!code) {
 		*exc = pvm_exception(PVM_EXC_NO_METHOD);
 		return PVM_STEP_OK;
@@ -215,20 +221,119 @@ static int do_call(struct ctx *c, uint32_t ordinal, uint32_t nargs, int with_cla
 	struct data_area_4_call_frame *d = PVM_DA(nf, data_area_4_call_frame);
 	struct data_area_4_ostack *nos = PVM_DA(d->ostack, data_area_4_ostack);
 	struct data_area_4_istack *nis = PVM_DA(d->istack, data_area_4_istack);
-	uint32_t first = c->os->sp - extra - nargs;
 	for (uint32_t i = 0; i < nargs; i++)
 		nos->cell[i] = c->os->cell[first + i];
 	nos->sp = nargs;
 	nis->cell[0] = (int32_t)nargs;
 	nis->sp = 1;
-	for (uint32_t i = first - 1; i < c->os->sp; i++)
+	for (uint32_t i = new_sp; i < c->os->sp; i++)
 		c->os->cell[i] = 0;
-	c->os->sp = first - 1;
+	c->os->sp = new_sp;
 	d->prev = c->frame;
 	c->f->IP = c->ip;	/* return address */
 	c->t->call_frame = nf;
 	c->t->stack_depth++;
 	return PVM_STEP_OK;
+}
+
+/* Stack: ... this a0..a(n-1) [cls if with_class].  cls, when given,
+ * supplies the vtable (static_invoke); otherwise this's class does. */
+static int do_call(struct ctx *c, uint32_t ordinal, uint32_t nargs, int with_class, pvm_ref *exc)
+{
+	uint32_t extra = with_class ? 1 : 0;
+	if (nargs > PVM_OSTACK_CELLS || c->os->sp < nargs + 1 + extra) {
+		*exc = pvm_exception(PVM_EXC_STACK_UNDERFLOW);
+		return PVM_STEP_OK;
+	}
+	uint32_t first = c->os->sp - extra - nargs;
+	pvm_ref this_obj = c->os->cell[first - 1];
+	if (!this_obj) {
+		*exc = pvm_exception(PVM_EXC_NULL_POINTER);
+		return PVM_STEP_OK;
+	}
+	pvm_ref cls = this_obj->_class;
+	if (with_class) {
+		cls = c->os->cell[c->os->sp - 1];
+		if (!pvm_is_class(cls) || !pvm_instance_of(this_obj, cls)) {
+			*exc = pvm_exception(PVM_EXC_BAD_TYPE);
+			return PVM_STEP_OK;
+		}
+	}
+	return enter(c, lookup_method(cls, ordinal), this_obj, ordinal, first, nargs, first - 1, exc);
+}
+
+/* The ordinal of a method by name: the class's method-name table, then
+ * its ancestors' (Phantom's pvm_get_method_ordinal).  -1 if none. */
+static int32_t method_by_name(pvm_ref cls, pvm_ref name)
+{
+	struct data_area_4_string *n = PVM_DA(name, data_area_4_string);
+	for (int depth = 0; pvm_is_class(cls) && depth < 64; depth++) {
+		pvm_ref names = PVM_DA(cls, data_area_4_class)->method_names;
+		uint32_t cnt = pvm_is_array(names) ? pvm_array_size(names) : 0;
+		for (uint32_t i = 0; i < cnt; i++) {
+			pvm_ref s = pvm_array_get(names, i);
+			if (!pvm_is_string(s))
+				continue;
+			struct data_area_4_string *m = PVM_DA(s, data_area_4_string);
+			if (m->length != n->length)
+				continue;
+			int32_t k = 0;
+			while (k < m->length && m->data[k] == n->data[k])
+				k++;
+			if (k == m->length)
+				return (int32_t)i;
+		}
+		cls = PVM_DA(cls, data_area_4_class)->class_parent;
+	}
+	return -1;
+}
+
+/* dynamic_invoke, as Phantom: ostack ... a0..a(n-1) this name, n on the
+ * istack; the method is found by name. */
+static int do_dynamic_call(struct ctx *c, pvm_ref *exc)
+{
+	if (c->os->sp < 2 || c->is->sp < 1) {
+		*exc = pvm_exception(PVM_EXC_STACK_UNDERFLOW);
+		return PVM_STEP_OK;
+	}
+	int32_t n = c->is->cell[c->is->sp - 1];
+	if (n < 0 || (uint32_t)n > c->os->sp - 2) {
+		*exc = pvm_exception(PVM_EXC_ARG_COUNT);
+		return PVM_STEP_OK;
+	}
+	pvm_ref name = c->os->cell[c->os->sp - 1];
+	pvm_ref this_obj = c->os->cell[c->os->sp - 2];
+	if (!this_obj || !name) {
+		*exc = pvm_exception(PVM_EXC_NULL_POINTER);
+		return PVM_STEP_OK;
+	}
+	if (!pvm_is_string(name)) {
+		*exc = pvm_exception(PVM_EXC_BAD_TYPE);
+		return PVM_STEP_OK;
+	}
+	int32_t ord = method_by_name(this_obj->_class, name);
+	pvm_ref code = ord < 0 ? 0 : lookup_method(this_obj->_class, (uint32_t)ord);
+	uint32_t first = c->os->sp - 2 - (uint32_t)n;
+	int r = enter(c, code, this_obj, (uint32_t)ord, first, (uint32_t)n, first, exc);
+	if (r == PVM_STEP_OK && !*exc)
+		c->is->sp--;	/* the caller's istack: the count is consumed */
+	return r;
+}
+
+/* copy: a shallow copy of a plain object or an immutable value. */
+static pvm_ref copy_object(pvm_ref o, int *bad)
+{
+	pvm_ref cls = o->_class;
+	struct data_area_4_class *cd = PVM_DA(cls, data_area_4_class);
+	int plain = cd->sys_table_id == ~0u;
+	if (!plain && !pvm_is_int(o) && !pvm_is_string(o) && cls != PVM_ROOT(PVM_ROOT_OBJECT_LONG_CLASS)) {
+		*bad = 1;
+		return 0;
+	}
+	pvm_ref n = pvm_new_object(cls, o->_da_size);
+	if (n)
+		pvm_memcpy(n->da, o->da, o->_da_size);
+	return n;
 }
 
 static int do_sys(struct ctx *c, uint32_t n, pvm_ref *exc)
@@ -298,6 +403,10 @@ int pvm_exec_step(pvm_ref thread)
 	c.t = PVM_DA(thread, data_area_4_thread);
 	if (c.t->state != PVM_THREAD_RUNNING || !c.t->call_frame)
 		return PVM_STEP_YIELD;
+	if (!frame_ok(c.t->call_frame)) {
+		pvm_set_panic(PVM_PANIC_CORRUPT, "bad call frame");
+		return PVM_STEP_PANIC;
+	}
 	load_ctx(&c, c.t->call_frame);
 
 	pvm_ref exc = 0;
@@ -332,7 +441,7 @@ int pvm_exec_step(pvm_ref thread)
 		switch (op) {
 		case OP_isum: case OP_imul: case OP_isubul: case OP_isublu: case OP_idivul:
 		case OP_idivlu: case OP_iremul: case OP_iremlu: case OP_ior: case OP_iand:
-		case OP_ixor: case OP_ishl: case OP_ishr: case OP_ushr:
+		case OP_ixor:
 		case OP_ige: case OP_ile: case OP_igt: case OP_ilt: {
 			IS_NEED(4);
 			u = (int64_t)((uint64_t)U32(is->cell[is->sp - 1]) << 32 | U32(is->cell[is->sp - 2]));
@@ -357,9 +466,6 @@ int pvm_exec_step(pvm_ref thread)
 			case OP_ior: r = ul | uu; break;
 			case OP_iand: r = ul & uu; break;
 			case OP_ixor: r = ul ^ uu; break;
-			case OP_ishl: r = ul << (uu & 63); break;
-			case OP_ishr: r = (uint64_t)(l >> (uu & 63)); break;
-			case OP_ushr: r = ul >> (uu & 63); break;
 			case OP_ige: cmp = l >= u; break;
 			case OP_ile: cmp = l <= u; break;
 			case OP_igt: cmp = l > u; break;
@@ -372,6 +478,33 @@ int pvm_exec_step(pvm_ref thread)
 				IPUSH((uint32_t)r);
 				IPUSH((uint32_t)(r >> 32));
 			}
+			break;
+		}
+		case OP_ishl: case OP_ishr: case OP_ushr: {
+			/* as Phantom: the long value on top, the int count below it */
+			IS_NEED(3);
+			uint64_t v = (uint64_t)U32(is->cell[is->sp - 1]) << 32 | U32(is->cell[is->sp - 2]);
+			uint32_t n = U32(is->cell[is->sp - 3]) & 63;
+			uint64_t r = op == OP_ishl ? v << n
+				     : op == OP_ushr ? v >> n : (uint64_t)((int64_t)v >> n);
+			is->sp -= 3;
+			IPUSH((uint32_t)r);
+			IPUSH((uint32_t)(r >> 32));
+			break;
+		}
+		case OP_iconst_0: case OP_iconst_1: case OP_iconst_8bit: case OP_iconst_32bit: {
+			int32_t v = op == OP_iconst_1;
+			if (op == OP_iconst_8bit) {
+				NEED(1);
+				v = (int8_t)c.code[c.ip++];
+			} else if (op == OP_iconst_32bit) {
+				NEED(4);
+				v = get_i32(c.code + c.ip);
+				c.ip += 4;
+			}
+			IS_ROOM(2);
+			IPUSH((uint32_t)v);
+			IPUSH(v < 0 ? 0xFFFFFFFFu : 0);
 			break;
 		}
 		case OP_inot:
@@ -458,10 +591,20 @@ plain:
 	switch (op) {
 	case OP_nop:
 		break;
-	case OP_debug:
+	case OP_debug: {
+		/* u8 flags; with bit 7 an inline string follows (a message) */
 		NEED(1);
-		c.ip++;
+		unsigned flags = c.code[c.ip++];
+		if (flags & 0x80) {
+			NEED(4);
+			int32_t len = get_i32(c.code + c.ip);
+			if (len < 0)
+				goto bad_ip;
+			NEED(4 + (uint32_t)len);
+			c.ip += 4 + (uint32_t)len;
+		}
 		break;
+	}
 
 	/* control flow: rel32 targets are relative to the operand's address */
 	case OP_djnz: case OP_jz: case OP_jmp: {
@@ -483,6 +626,32 @@ plain:
 		}
 		break;
 	}
+	case OP_switch: {
+		/* pop v; d = (v + shift) / divisor; jump through table entry d,
+		 * or past the table when d is out of it (Phantom's switch) */
+		NEED(12);
+		uint32_t tabsize = U32(get_i32(c.code + c.ip));
+		int32_t shift = get_i32(c.code + c.ip + 4);
+		int32_t divisor = get_i32(c.code + c.ip + 8);
+		c.ip += 12;
+		if (tabsize > (c.size - c.ip) / 4)
+			goto bad_ip;
+		IS_NEED(1);
+		if (divisor == 0)
+			THROW(PVM_EXC_DIVIDE_BY_ZERO);
+		int64_t d = ((int64_t)is->cell[is->sp - 1] + shift) / divisor;
+		is->sp--;
+		uint32_t table = c.ip;
+		c.ip = table + tabsize * 4;
+		if (d >= 0 && d < (int64_t)tabsize) {
+			uint32_t at = table + (uint32_t)d * 4;
+			uint32_t target = at + (uint32_t)get_i32(c.code + at);
+			if (target > c.size)
+				goto bad_ip;
+			c.ip = target;
+		}
+		break;
+	}
 	case OP_ret: {
 		pvm_ref v = os->sp ? OPOP() : 0;
 		pvm_ref prev = c.f->prev;
@@ -495,6 +664,10 @@ plain:
 		}
 		struct data_area_4_ostack *pos =
 			PVM_DA(PVM_DA(prev, data_area_4_call_frame)->ostack, data_area_4_ostack);
+		if (!frame_ok(prev)) {
+			pvm_set_panic(PVM_PANIC_CORRUPT, "bad caller frame");
+			return PVM_STEP_PANIC;
+		}
 		c.t->call_frame = prev;
 		if (pos->sp >= PVM_OSTACK_CELLS) {
 			load_ctx(&c, prev);
@@ -699,6 +872,42 @@ plain:
 		break;
 	}
 
+	case OP_copy: {
+		OS_NEED(1);
+		pvm_ref o = os->cell[os->sp - 1];
+		if (!o)
+			THROW(PVM_EXC_NULL_POINTER);
+		int bad = 0;
+		pvm_ref n = copy_object(o, &bad);
+		if (bad)
+			THROW(PVM_EXC_BAD_TYPE);
+		if (!n)
+			return PVM_STEP_NEED_GC;
+		os->cell[os->sp - 1] = n;
+		break;
+	}
+	case OP_cast: {
+		/* pop class; the object below stays if it is an instance (or null) */
+		OS_NEED(2);
+		pvm_ref cls = os->cell[os->sp - 1], o = os->cell[os->sp - 2];
+		if (!pvm_is_class(cls) || (o && !pvm_instance_of(o, cls)))
+			THROW(PVM_EXC_BAD_TYPE);
+		(void)OPOP();
+		break;
+	}
+	case OP_general_lock: case OP_general_unlock:
+		/* as Phantom (where they are TODO): pop the monitor object.
+		 * Threads switch only between instructions, round-robin. */
+		OS_NEED(1);
+		(void)OPOP();
+		break;
+	case OP_dynamic_invoke: {
+		int r = do_dynamic_call(&c, &exc);
+		if (exc)
+			goto throw_it;
+		return r;
+	}
+
 	/* constants */
 	case OP_iconst_0:
 	case OP_iconst_1:
@@ -864,9 +1073,10 @@ plain:
 		case OP_ile: r = l <= u; break;
 		case OP_igt: r = l > u; break;
 		case OP_ilt: r = l < u; break;
-		case OP_ishl: r = U32(l) << (U32(u) & 31); break;
-		case OP_ishr: r = U32(l >> (U32(u) & 31)); break;
-		case OP_ushr: r = U32(l) >> (U32(u) & 31); break;
+		/* as Phantom: the value on top, the shift count below it */
+		case OP_ishl: r = U32(u) << (U32(l) & 31); break;
+		case OP_ishr: r = U32(u >> (U32(l) & 31)); break;
+		case OP_ushr: r = U32(u) >> (U32(l) & 31); break;
 		}
 		is->sp -= 2;
 		IPUSH(r);

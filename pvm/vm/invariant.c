@@ -55,9 +55,9 @@ static int check_bank(pvm_ref w)
 	pvm_ref acc = pvm_get_field(w, "accounts");
 	int32_t total, state = 0;
 	int ht = field_int(w, "total", &total);
-	if (!acc && ht == 0)
-		return 0;	/* still initialising */
-	if (!acc || ht != 1 || !pvm_is_array(acc) || field_int(w, "tx_state", &state) < 0)
+	if (!acc)
+		return 0;	/* still initialising: accounts are published last */
+	if (ht != 1 || !pvm_is_array(acc) || field_int(w, "tx_state", &state) < 0)
 		return 2;
 	int64_t sum = 0;
 	uint32_t n = pvm_array_size(acc);

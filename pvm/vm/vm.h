@@ -62,7 +62,7 @@ pvm_ref pvm_new_int(int32_t v);
 pvm_ref pvm_new_long(int64_t v);
 pvm_ref pvm_new_string(const void *bytes, uint32_t len);
 pvm_ref pvm_new_array(uint32_t capacity);
-int pvm_array_append(pvm_ref arr, pvm_ref v);	/* 0, or -1 out of memory */
+int pvm_array_append(pvm_ref arr, pvm_ref v);	/* 0, -1 out of memory, -2 corrupt array */
 uint32_t pvm_array_size(pvm_ref arr);
 pvm_ref pvm_array_get(pvm_ref arr, uint32_t i);
 pvm_ref pvm_new_code(const unsigned char *code, uint32_t size);
