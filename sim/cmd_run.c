@@ -22,7 +22,10 @@ static void run_usage(FILE *out)
 		"  --set K.P=VALUE     override one config key, validated like the file\n"
 		"  --seed N            run seed (overrides run.seed)\n"
 		"  --stats FILE        write all counters as JSON to FILE at the end\n"
-		"  --print-config      print the effective config as JSON and exit\n");
+		"  --print-config      print the effective config as JSON and exit\n"
+		"  --power-fail-at K:N cut the power at N of kind K: time_us, insn or event\n"
+		"                      (the N-th persistence event); random-K:N draws the\n"
+		"                      point in [1, N] from the seed (sets power.fail_*)\n");
 }
 
 /* Write the stats file through a temporary and rename, so an interrupted
@@ -51,6 +54,34 @@ static int write_stats(const struct sim *s, const char *path)
 	return rc;
 }
 
+/* --power-fail-at [random-]KIND:N, as the power.fail_* keys. */
+static int power_fail_option(struct config *cfg, const char *text, char *err, size_t errlen)
+{
+	bool random = strncmp(text, "random-", 7) == 0;
+	const char *kind = random ? text + 7 : text;
+	const char *colon = strchr(kind, ':');
+	char set[160];
+	if (!colon || colon == kind) {
+		snprintf(err, errlen, "--power-fail-at %s: expected [random-]KIND:N with KIND "
+			 "time_us, insn or event", text);
+		return -1;
+	}
+	/* The point first: config_set checks the pair after each key. */
+	snprintf(set, sizeof set, "power.fail_at=%s", colon + 1);
+	if (config_set(cfg, set, err, errlen) || cfg->power.fail_at == 0) {
+		snprintf(err, errlen, "--power-fail-at %s: expected a positive integer after ':'", text);
+		return -1;
+	}
+	snprintf(set, sizeof set, "power.fail_kind=%.*s", (int)(colon - kind), kind);
+	if (strncmp(set + 16, "never", 5) == 0 || config_set(cfg, set, err, errlen)) {
+		snprintf(err, errlen, "--power-fail-at %s: expected [random-]KIND:N with KIND "
+			 "time_us, insn or event", text);
+		return -1;
+	}
+	cfg->power.fail_random = random;
+	return config_check(cfg, err, errlen);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -59,10 +90,11 @@ int cmd_run(int argc, char **argv)
 		{"seed", required_argument, NULL, 'S'},
 		{"stats", required_argument, NULL, 't'},
 		{"print-config", no_argument, NULL, 'p'},
+		{"power-fail-at", required_argument, NULL, 'f'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	const char *config_path = NULL, *stats_path = NULL;
+	const char *config_path = NULL, *stats_path = NULL, *fail_at = NULL;
 	const char **sets = calloc((size_t)argc + 1, sizeof *sets);
 	size_t nsets = 0;
 	bool print_config = false, have_seed = false;
@@ -74,6 +106,7 @@ int cmd_run(int argc, char **argv)
 		switch (c) {
 		case 'c': config_path = optarg; break;
 		case 's': sets[nsets++] = optarg; break;
+		case 'f': fail_at = optarg; break;
 		case 'S':
 			if (cli_parse_u64("--seed", optarg, &seed))
 				goto out;
@@ -110,6 +143,11 @@ int cmd_run(int argc, char **argv)
 	}
 	if (have_seed)
 		cfg.run.seed = seed;
+	if (fail_at && power_fail_option(&cfg, fail_at, err, sizeof err)) {
+		fprintf(stderr, "phantom-sim: %s\n", err);
+		config_free(&cfg);
+		goto out;
+	}
 
 	if (print_config) {
 		char *json = config_to_json(&cfg);

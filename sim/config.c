@@ -34,6 +34,8 @@ static const char *const domains[] = {"none", "adr", "eadr", NULL};
 static const char *const kinds[] = {"virtio-blk", "nvme", NULL};
 static const char *const presets[] = {"nvme", "nvme-consumer", "sata", NULL};
 static const char *const policies[] = {"strict", "lenient", "random", NULL};
+static const char *const fail_kinds[] = {"never", "time_us", "insn", "event", NULL};
+static const char *const afters[] = {"reboot", "stop", NULL};
 
 #define OFF(f) offsetof(struct config, f)
 #define GiB (1ULL << 30)
@@ -77,6 +79,11 @@ static const struct key schema[] = {
 	{"rtc.epoch", K_U64, OFF(rtc.epoch), 0, 253402300799ULL, NULL, 1767225600, NULL},
 
 	{"power.policy", K_ENUM, OFF(power.policy), 0, 0, policies, POLICY_STRICT, NULL},
+	{"power.tearing", K_BOOL, OFF(power.tearing), 0, 0, NULL, 0, NULL},
+	{"power.fail_kind", K_ENUM, OFF(power.fail_kind), 0, 0, fail_kinds, FAIL_NEVER, NULL},
+	{"power.fail_at", K_U64, OFF(power.fail_at), 0, JSON_INT_MAX, NULL, 0, NULL},
+	{"power.fail_random", K_BOOL, OFF(power.fail_random), 0, 0, NULL, 0, NULL},
+	{"power.after", K_ENUM, OFF(power.after), 0, 0, afters, AFTER_REBOOT, NULL},
 
 	{"trace.file", K_STR, OFF(trace.file), 0, 0, NULL, 0, ""},
 };
@@ -455,6 +462,9 @@ int config_check(const struct config *cfg, char *err, size_t errlen)
 			return fail(err, errlen, "%s: pmem.interleave_bytes: expected a power of two, got %" PRIu64,
 				    src, cfg->pmem.interleave_bytes);
 	}
+	if (cfg->power.fail_kind != FAIL_NEVER && cfg->power.fail_at == 0)
+		return fail(err, errlen, "%s: power.fail_at: expected a positive point for power.fail_kind \"%s\"",
+			    src, fail_kinds[cfg->power.fail_kind]);
 	uint64_t ss = cfg->block.sector_size, aw = cfg->block.atomic_write_bytes;
 	if (ss != 512 && ss != 4096)
 		return fail(err, errlen, "%s: block.sector_size: expected 512 or 4096, got %" PRIu64, src, ss);

@@ -25,6 +25,8 @@ enum block_kind { BLOCK_VIRTIO, BLOCK_NVME };
 enum block_preset { BLOCK_PRESET_NVME, BLOCK_PRESET_NVME_CONSUMER, BLOCK_PRESET_SATA };
 enum power_policy { POLICY_STRICT, POLICY_LENIENT, POLICY_RANDOM };
 enum triple_fault { TRIPLE_FAULT_HALT, TRIPLE_FAULT_RESET };
+enum power_fail_at { FAIL_NEVER, FAIL_TIME_US, FAIL_INSN, FAIL_EVENT };
+enum power_after { AFTER_REBOOT, AFTER_STOP };
 
 struct config {
 	char *source;                   /* file name, for messages */
@@ -82,6 +84,11 @@ struct config {
 
 	struct {
 		unsigned policy;        /* enum power_policy */
+		bool tearing;           /* random policy: tear 8-byte words / sectors */
+		unsigned fail_kind;     /* enum power_fail_at */
+		uint64_t fail_at;       /* in the unit of fail_kind */
+		bool fail_random;       /* draw the point in [1, fail_at] from the seed */
+		unsigned after;         /* enum power_after */
 	} power;
 
 	struct {

@@ -16,6 +16,10 @@ expect_fail missing-file 2 "$WORK/none.json: cannot open" -- "$SIM" --config "$W
 expect_fail set-bad-value 2 "--set: pmem.size_mb: expected an integer" -- "$SIM" --config "$SRC/configs/optane.json" --set pmem.size_mb=lots
 expect_fail set-unknown 2 "--set: pmem.nope: unknown key" -- "$SIM" --config "$SRC/configs/optane.json" --set pmem.nope=1
 expect_fail bad-seed 2 "--seed: expected a non-negative integer" -- "$SIM" --config "$SRC/configs/optane.json" --seed -4
+expect_fail fail-at-kind 2 "--power-fail-at sometime:5: expected [random-]KIND:N" -- "$SIM" --config "$SRC/configs/optane.json" --power-fail-at sometime:5
+expect_fail fail-at-zero 2 "--power-fail-at event:0: expected a positive integer" -- "$SIM" --config "$SRC/configs/optane.json" --power-fail-at event:0
+printf '{"power": {"fail_kind": "event"}}\n' >"$WORK/failat.json"
+expect_fail fail-at-missing 2 "power.fail_at: expected a positive point" -- "$SIM" --config "$WORK/failat.json"
 expect_fail no-config 2 "--config FILE is required" -- "$SIM" run
 expect_fail unknown-subcommand 2 "unknown subcommand 'frobnicate'" -- "$SIM" frobnicate
 

@@ -21,6 +21,13 @@ fi
 "$SIM" --config "$SRC/configs/optane.json" --seed 5 --print-config | grep -q '"seed":[[:space:]]*5' &&
 	ok "--seed overrides run.seed" || bad "--seed did not override run.seed"
 
+"$SIM" --config "$SRC/configs/optane.json" --power-fail-at random-event:900 --print-config >"$WORK/pf.json"
+if grep -q '"fail_kind":[[:space:]]*"event"' "$WORK/pf.json" && grep -q '"fail_at":[[:space:]]*900' "$WORK/pf.json" &&
+   grep -q '"fail_random":[[:space:]]*true' "$WORK/pf.json"; then
+	ok "--power-fail-at sets power.fail_*"
+else
+	bad "--power-fail-at: $(cat "$WORK/pf.json")"
+fi
 if "$SIM" --config "$SRC/configs/optane.json" --stats "$WORK/stats.json" 2>"$WORK/err" &&
    grep -q '"run.seed": 1' "$WORK/stats.json"; then
 	ok "run writes --stats JSON"
