@@ -101,6 +101,9 @@ struct dt_case {
 	 * approx_lanes float lanes compare within the SDM's error bound. */
 	int8_t approx_xmm;
 	uint8_t approx_lanes;
+	/* ST(i) (bit i) holding an x87 transcendental's result, whose last
+	 * bits differ between implementations: compared within 2^-60. */
+	uint8_t approx_st;
 	/* Unicorn is known not to model what this case tests (see
 	 * docs/difftest.md); its result is not compared. */
 	bool uc_skip;

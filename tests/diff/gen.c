@@ -224,6 +224,12 @@ static void init_state(struct g *g)
 	fx->mxcsr = random_mxcsr(g);
 	if (fx->mxcsr & 0x8040)
 		c->uc_skip = true;              /* QEMU has no FTZ/DAZ */
+	if (chance(g, 1, 50)) {
+		/* Unmask one SIMD exception: the first SSE instruction that
+		 * raises it ends the case with #XM. */
+		fx->mxcsr &= ~(0x80u << rnd(g, 6));
+		c->uc_skip = true;              /* QEMU raises no #XM */
+	}
 	for (int i = 0; i < 16; i++)
 		fill_xmm(g, fx->xmm[i]);
 
@@ -470,8 +476,9 @@ static uint16_t flags_read(const struct insn_form *f)
 
 /* x87 C0-C3 after each instruction, per the "FPU Flags Affected" section
  * of each instruction in SDM vol. 2: compares, fxam and fprem define all
- * four; fninit, fldenv and fxrstor load them; the fcomi family only
- * clears C1; fnclex, ffree, fnop, fldcw and the fnst* stores leave all
+ * four; fninit, fldenv and fxrstor load them; the fcomi family clears C1
+ * by the SDM but the AMD host leaves it alone, so C1 counts as undefined
+ * after it; fnclex, ffree, fnop, fldcw and the fnst* stores leave all
  * four undefined; everything else defines C1 and leaves C0, C2 and C3
  * undefined. */
 static void track_fsw(struct g *g, const struct insn_form *f)
@@ -482,7 +489,7 @@ static void track_fsw(struct g *g, const struct insn_form *f)
 	    is(f, "fninit") || is(f, "fldenv"))
 		g->undef_fsw = 0;
 	else if (starts(m, "fcomi") || starts(m, "fucomi"))
-		g->undef_fsw &= (uint16_t)~0x0200;
+		g->undef_fsw |= 0x0200;         /* SDM: C1 = 0; the AMD host keeps it */
 	else if (is(f, "fnclex") || is(f, "ffree") || is(f, "fnop") || is(f, "fldcw") || starts(m, "fnst"))
 		g->undef_fsw = 0x4700;
 	else
@@ -768,6 +775,8 @@ static void setup_divide(struct g *g, const struct insn_form *f, unsigned osize,
 static bool stack_room(const struct g *g, const struct insn_form *f)
 {
 	const char *m = f->mnemonic;
+	if (!(f->attr & INSN_STACK))
+		return true;
 	if (starts(m, "push"))
 		return g->rsp >= DT_SCRATCH + 0xd80;
 	if (starts(m, "pop") || is(f, "leave"))
@@ -808,8 +817,11 @@ static bool emit_form(struct g *g, const struct insn_form *f)
 
 	char tok[32];
 	bool byte_g = false, byte_e = false, byte_z = false;
+	bool moffs = false;             /* mov AL/rAX <-> moffs (Ob, Ov) */
 	for (int k = 0; k < 3; k++) {
 		operand(f, k, tok, sizeof tok);
+		if (tok[0] == 'O')
+			moffs = true;
 		if (!strcmp(tok, "Gb"))
 			byte_g = true;
 		if (!strcmp(tok, "Eb") && !mem)
@@ -843,8 +855,11 @@ static bool emit_form(struct g *g, const struct insn_form *f)
 		else
 			rmreg = pick_gpr(g, byte_e ? 0 : 1u << 4);
 	}
+	/* The G register may double as base or index (aliasing is worth
+	 * testing), except for bt*, whose setup below loads it with the bit
+	 * offset after the address setup. */
 	bool greg_is_gpr = f->modrm != MR_NONE && f->reg < 0 && !(f->attr & INSN_XMM_REG);
-	if (greg_is_gpr)
+	if (greg_is_gpr && starts(m, "bt"))
 		avoid |= 1u << greg;
 	/* div: a divisor register that is also the dividend would fault. */
 	if ((is(f, "div") || is(f, "idiv")) && !mem)
@@ -873,6 +888,13 @@ static bool emit_form(struct g *g, const struct insn_form *f)
 			rep = cond ? 0xf2 : 0xf3;
 		if (rep)
 			e.pfx[e.npfx++] = (uint8_t)rep;
+	}
+	/* Address-size override: 32-bit addressing still reaches the
+	 * scratch page, which lies below 4 GiB; string ops use esi/edi/ecx. */
+	bool a32 = false;
+	if ((mem || moffs || (f->attr & INSN_STRING)) && chance(g, 1, 16)) {
+		e.pfx[e.npfx++] = 0x67;
+		a32 = true;
 	}
 	if (osize == 2 && !(f->mprefix == MP_66))
 		e.pfx[e.npfx++] = 0x66;
@@ -908,8 +930,7 @@ static bool emit_form(struct g *g, const struct insn_form *f)
 			if (byte_z && zreg == 4)
 				zreg = 5;
 		}
-		if (byte_g)
-			avoid |= 1u << (greg & 3);      /* ah..bh alias rax..rbx */
+
 	}
 
 	/* Opcode. */
@@ -926,9 +947,9 @@ static bool emit_form(struct g *g, const struct insn_form *f)
 
 	/* Memory operand. */
 	uint64_t target = 0;
-	unsigned mlen = mem ? mem_bytes(f, osize) : 0;
+	unsigned mlen = mem ? mem_bytes(f, osize) : moffs ? osize : 0;
 	int fault = 0;
-	if (mem) {
+	if (mem || moffs) {
 		unsigned align = 1;
 		if ((f->attr & INSN_ALIGN16) || is(f, "cmpxchg16b"))
 			align = 16;
@@ -940,10 +961,16 @@ static bool emit_form(struct g *g, const struct insn_form *f)
 		bool accesses = !is(f, "lea") && !is(f, "nop") && !starts(m, "prefetch");
 		if (accesses && !lock_ud && chance(g, 1, 80)) {
 			fault = 14;
-			if (mlen > 1 && mlen <= 16 && chance(g, 1, 2) && align < 2)
+			if (mlen > 1 && mlen <= 16 && chance(g, 1, 2) && align < 2) {
 				target = DT_GUARD - 1 - rnd(g, mlen - 1);
-			else
+				/* QEMU reports another fault address and
+				 * stores the first part. */
+				c->uc_skip = true;
+			} else {
 				target = DT_GUARD + rnd(g, 0x100) * (align ? align : 1);
+			}
+			if (starts(m, "clflush"))
+				c->uc_skip = true;      /* QEMU: no fault */
 		} else if (align == 16 && accesses && !lock_ud && chance(g, 1, 60)) {
 			fault = 13;
 			target += 8;
@@ -951,7 +978,8 @@ static bool emit_form(struct g *g, const struct insn_form *f)
 		}
 		/* pop [rsp+x] computes the address after popping: keep rsp out. */
 		bool rsp_ok = !(f->attr & INSN_STACK);
-		address(g, &e, target, avoid, rsp_ok);
+		if (mem)
+			address(g, &e, target, avoid, rsp_ok);
 	} else if (f->modrm != MR_NONE) {
 		e.mod = 3;
 		e.rm = (uint8_t)rmreg;
@@ -973,6 +1001,10 @@ static bool emit_form(struct g *g, const struct insn_form *f)
 	}
 	if (isz)
 		put_imm(&e, imm, isz);
+	/* The moffs of mov AL/rAX <-> memory is an address-size offset in
+	 * place of an immediate (SDM vol. 2, MOV 8-byte moffs). */
+	if (moffs)
+		put_imm(&e, target, a32 ? 4 : 8);
 
 	/* Semantic setups. */
 	if (is(f, "div") || is(f, "idiv")) {
@@ -987,6 +1019,8 @@ static bool emit_form(struct g *g, const struct insn_form *f)
 			c->uc_skip = true;
 		}
 	}
+	if (starts(m, "xlat"))          /* [rbx + al]: keep it in the page */
+		setup_mov_imm(g, 3, DT_SCRATCH + 0x100 + rnd(g, 0xb00));
 	uint64_t rep_count = 1;
 	if (f->attr & INSN_STRING) {
 		setup_mov_imm(g, 6, DT_SCRATCH + 0x200 + rnd(g, 0x900));
@@ -1011,7 +1045,7 @@ static bool emit_form(struct g *g, const struct insn_form *f)
 			/* 32-bit offsets are signed in ebx: fine as stored */
 		}
 	}
-	if ((is(f, "cmpxchg")) && chance(g, 1, 2)) {
+	if (is(f, "cmpxchg") && chance(g, 1, 2) && !fault) {
 		if (mem)
 			setup_load(g, 0, target, true);
 		else
@@ -1100,6 +1134,16 @@ static bool emit_form(struct g *g, const struct insn_form *f)
 		c->uc_skip = true;
 	if (fault)
 		c->expect_vector = fault, g->done = true;
+	/* x87 transcendentals: accuracy is per implementation (SDM vol. 1,
+	 * 8.3.10), so the last bits and C1 differ; nothing may consume them. */
+	static const char *const transc[] = { "f2xm1", "fyl2x", "fyl2xp1", "fptan", "fpatan",
+					      "fsin", "fcos", "fsincos" };
+	for (size_t t = 0; t < sizeof transc / sizeof transc[0]; t++) {
+		if (is(f, transc[t])) {
+			last_only = true;
+			c->approx_st = is(f, "fptan") || is(f, "fsincos") ? 3 : 1;
+		}
+	}
 	/* rcp/rsqrt approximations differ between implementations (SDM:
 	 * relative error <= 1.5*2^-12): nothing may consume them. */
 	if (starts(m, "rcp") || starts(m, "rsqrt")) {
@@ -1111,6 +1155,11 @@ static bool emit_form(struct g *g, const struct insn_form *f)
 	uint8_t b[32];
 	size_t n = encode(&e, b, DT_CODE + c->len);
 	emit(g, f->id, b, n);
+
+	/* FXSAVE and FNSTENV images hold implementation-specific bytes (the
+	 * masked ones below), so nothing may read them afterwards. */
+	if (starts(m, "fxsave") || starts(m, "fxrstor") || is(f, "fnstenv") || is(f, "fldenv"))
+		last_only = true;
 
 	/* What the instruction leaves defined. */
 	if (mem && (starts(m, "fxsave"))) {
@@ -1160,6 +1209,8 @@ static bool emit_form(struct g *g, const struct insn_form *f)
 		g->undef_flags = (uint16_t)((g->undef_flags & ~def) | und);
 	if (x87) {
 		track_fsw(g, f);
+		if (c->approx_st)
+			g->undef_fsw |= 0x0200;
 		/* QEMU's x87 has no stack faults, C1 or exception flags: the
 		 * host alone judges x87 cases (docs/difftest.md). */
 		c->uc_skip = true;
@@ -1175,7 +1226,9 @@ static bool emit_form(struct g *g, const struct insn_form *f)
 
 	/* The stack pointer. */
 	unsigned ssz = osize == 2 ? 2 : 8;
-	if (starts(m, "push"))
+	if (!(f->attr & INSN_STACK))
+		;                               /* popcnt is no pop */
+	else if (starts(m, "push"))
 		g->rsp -= ssz;
 	else if (starts(m, "pop"))
 		g->rsp += ssz;

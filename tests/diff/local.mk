@@ -21,4 +21,3 @@ tests_diff_difftest_SOURCES = \
 tests_diff_difftest_CFLAGS = $(AM_CFLAGS) $(UNICORN_CFLAGS)
 tests_diff_difftest_LDADD = $(LDADD) $(UNICORN_LIBS)
 
-EXTRA_DIST += docs/difftest.md

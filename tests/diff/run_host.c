@@ -167,6 +167,8 @@ static void on_fault(int sig, siginfo_t *si, void *ucv)
 static void run_case(const struct dt_case *c, struct dt_result *res)
 {
 	uint8_t *code = (uint8_t *)(uintptr_t)DT_CODE;
+	/* No bytes of an earlier case may survive in the code page. */
+	memset(code, 0, DT_CODE_MAX + 16);
 	memcpy(code, c->code, c->len);
 	/* jmp qword [rip+0]; dq dt_host_exit */
 	static const uint8_t stub[6] = { 0xff, 0x25, 0, 0, 0, 0 };
@@ -243,8 +245,29 @@ void dt_host_free(void *p, size_t bytes)
 		munmap(p, bytes);
 }
 
+/* Whether a child can set itself up at all (the fixed addresses free,
+ * MAP_FIXED_NOREPLACE known to the kernel). */
+static bool probe_child(void)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		return false;
+	if (pid == 0)
+		_exit(child_setup() ? 3 : 0);
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return false;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 struct dt_host *dt_host_open(void)
 {
+	if (!probe_child()) {
+		fprintf(stderr, "difftest: the host runner cannot run here; skipping it\n");
+		return NULL;
+	}
 	struct dt_host *h = calloc(1, sizeof *h);
 	if (!h)
 		return NULL;

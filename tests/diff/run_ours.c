@@ -89,7 +89,8 @@ void dt_ours_run(struct dt_ours *o, const struct dt_case *c, struct dt_result *r
 {
 	struct cpu *cpu = o->cpu;
 	memset(res, 0, offsetof(struct dt_result, scratch));
-	if (bus_dma_write(&o->bus, DT_CODE, c->code, c->len) ||
+	/* The whole code area, so no bytes of an earlier case survive. */
+	if (bus_dma_write(&o->bus, DT_CODE, c->code, DT_CODE_MAX) ||
 	    bus_dma_write(&o->bus, DT_SCRATCH, c->scratch, DT_PAGE)) {
 		res->vector = DT_VEC_ERROR;
 		return;
