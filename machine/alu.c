@@ -7,6 +7,7 @@
  * are atomic trivially (one CPU, one host thread); they report a
  * CPU_FENCE_LOCKED ordering event through the hooks after their store.
  */
+#include "machine/cpu_sys.h"
 #include "machine/exec.h"
 
 static void locked_done(struct cpu *c, const struct insn *i)
@@ -348,9 +349,8 @@ static void double_shift(struct cpu *c, const struct insn *i, bool left)
 			 : ((s >> k) | (d << (bits - k))) & m;
 		cf = left ? (s >> (bits - k)) & 1 : (s >> (k - 1)) & 1;
 	} else if (left) {
-		r = ((d << count) | (count == bits ? s : s >> (bits - count))) & m;
-		if (count == bits)
-			r = s;
+		/* count == bits happens for 16-bit operands only: all of s. */
+		r = count == bits ? s : ((d << count) | (s >> (bits - count))) & m;
 		cf = (d >> (bits - count)) & 1;
 	} else {
 		r = count == bits ? s : ((d >> count) | (s << (bits - count))) & m;
@@ -518,12 +518,20 @@ void op_cmpxchg8b(struct cpu *c, const struct insn *i)
 void op_xadd(struct cpu *c, const struct insn *i)
 {
 	unsigned size = i->osz;
-	uint64_t dest = rm_read(c, i, size), src = reg_read(c, i, i->reg, size);
+	if (i->mod3) {
+		uint64_t dest = reg_read(c, i, i->rm, size), src = reg_read(c, i, i->reg, size);
+		uint64_t sum = flags_add(c, dest, src, 0, size);
+		reg_write(c, i, i->reg, size, dest);
+		reg_write(c, i, i->rm, size, sum);      /* same register: the sum wins */
+		return;
+	}
+	/* The address is computed once: the register written first may be
+	 * part of it. */
+	uint64_t a = insn_ea(c, i);
+	uint64_t dest = mem_read(c, a, size), src = reg_read(c, i, i->reg, size);
 	uint64_t sum = flags_add(c, dest, src, 0, size);
-	if (!i->mod3)
-		mem_check_write(c, insn_ea(c, i), size);
+	mem_write(c, a, size, sum);
 	reg_write(c, i, i->reg, size, dest);
-	rm_write(c, i, size, sum);
 	locked_done(c, i);
 }
 
@@ -553,10 +561,14 @@ void op_flagop(struct cpu *c, const struct insn *i)
 	case 0xFA: case 0xFB:
 		if (c->cpl > iopl)
 			cpu_gp0(c);
-		if (i->opcode == 0xFA)
+		if (i->opcode == 0xFA) {
 			c->rflags &= ~(uint64_t)FL_IF;
-		else
+		} else {
+			bool was_if = c->rflags & FL_IF;
 			c->rflags |= FL_IF;
+			if (c->sys)
+				cpu_sys_sti(c, was_if);         /* interrupt shadow */
+		}
 		break;
 	case 0xFC: c->rflags &= ~(uint64_t)FL_DF; break;
 	default: c->rflags |= FL_DF; break;

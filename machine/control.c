@@ -5,6 +5,7 @@
  * Near branches set c->next_rip; a target that is not canonical raises
  * #GP(0) at the branch itself, as on hardware (SDM vol. 1, 3.3.7.1).
  */
+#include "machine/cpu_sys.h"
 #include "machine/exec.h"
 #include "sim/sim.h"
 
@@ -78,7 +79,10 @@ void op_popf(struct cpu *c, const struct insn *i)
 		mask |= 0x3000;         /* IOPL */
 	if (i->osz == 2)
 		mask &= 0xffff;
+	uint64_t old = c->rflags;
 	c->rflags = ((c->rflags & ~mask) | (v & mask)) | 2;
+	if (c->sys && !(old & FL_IF) && (c->rflags & FL_IF))
+		cpu_sys_if_raised(c);   /* the machine looks for interrupts */
 }
 
 void op_enter(struct cpu *c, const struct insn *i)
@@ -178,6 +182,10 @@ void op_syscall(struct cpu *c, const struct insn *i)
 	/* What the hardware does before entering the kernel (SDM SYSCALL):
 	 * rcx = return address, r11 = rflags.  In user mode the runner plays
 	 * the kernel, so the instruction ends the run. */
+	if (c->sys) {
+		cpu_sys_syscall(c);     /* system mode: the real thing */
+		return;
+	}
 	c->gpr[CPU_RCX] = c->next_rip;
 	c->gpr[CPU_R11] = c->rflags & ~0x10000ull;
 	c->exit = CPU_EXIT_SYSCALL;
@@ -190,6 +198,10 @@ void op_ud2(struct cpu *c, const struct insn *i)
 
 void op_int3(struct cpu *c, const struct insn *i)
 {
+	if (c->sys) {
+		cpu_sys_softint(c, CPU_EXC_BP, true);   /* through the IDT */
+		return;
+	}
 	cpu_retire_trap(c);     /* a trap: reported after the instruction */
 	cpu_fault(c, CPU_EXC_BP, 0);
 }
@@ -198,6 +210,10 @@ void op_intn(struct cpu *c, const struct insn *i)
 {
 	/* User mode has no IDT: report the vector, rip past the instruction,
 	 * and let the runner decide (Linux: int 0x80, or SIGSEGV). */
+	if (c->sys) {
+		cpu_sys_softint(c, (unsigned)(i->imm & 0xff), false);
+		return;
+	}
 	cpu_retire_trap(c);
 	cpu_fault(c, (unsigned)(i->imm & 0xff), 0);
 }
@@ -220,6 +236,8 @@ void op_rdtsc(struct cpu *c, const struct insn *i)
 	if ((c->cr4 & 4) && c->cpl != 0)
 		cpu_gp0(c);     /* CR4.TSD */
 	uint64_t t = tsc_now(c);
+	if (c->sys)
+		t += c->sys->tsc_offset;        /* IA32_TSC writes */
 	c->gpr[CPU_RAX] = (uint32_t)t;
 	c->gpr[CPU_RDX] = t >> 32;
 }
@@ -235,7 +253,7 @@ void op_inout(struct cpu *c, const struct insn *i)
 	unsigned iopl = (c->rflags >> 12) & 3;
 	if (c->cpl > iopl)
 		cpu_gp0(c);     /* no TSS I/O bitmap is modelled */
-	uint16_t port = (i->opcode & 8) ? (uint16_t)c->gpr[CPU_RDX] : (uint16_t)i->imm;
+	uint16_t port = (i->opcode & 8) ? (uint16_t)c->gpr[CPU_RDX] : (uint8_t)i->imm;
 	unsigned size = i->osz == 1 ? 1 : i->osz == 2 ? 2 : 4;
 	hook_fence(c, CPU_FENCE_IO);
 	if (i->opcode & 2)
@@ -284,9 +302,12 @@ void op_fxsave(struct cpu *c, const struct insn *i)
 	uint64_t a = insn_ea(c, i);
 	if (a & 15)
 		cpu_gp0(c);
+	/* The hardware probes the far end first: a fault in the image
+	 * reports its last byte (observed on hardware, cr2 = a + 511). */
+	mem_check_write(c, a + 511, 1);
 	uint8_t img[512];
 	memset(img, 0, sizeof img);
-	x87_fxsave(c, img);
+	x87_fxsave(c, img, i->osz == 8);
 	memcpy(img + 24, &c->mxcsr, 4);
 	uint32_t mask = MXCSR_MASK;
 	memcpy(img + 28, &mask, 4);
@@ -299,18 +320,15 @@ void op_fxrstor(struct cpu *c, const struct insn *i)
 	uint64_t a = insn_ea(c, i);
 	if (a & 15)
 		cpu_gp0(c);
+	mem_check(c, a + 511, BUS_R);  /* far end first, as for fxsave */
 	uint8_t img[512];
 	mem_read_buf(c, a, img, 512);
 	uint32_t mx;
 	memcpy(&mx, img + 24, 4);
 	if (mx & ~MXCSR_MASK)
 		cpu_gp0(c);
-	x87_fxrstor(c, img);
+	x87_fxrstor(c, img, i->osz == 8);
 	c->mxcsr = mx;
 	memcpy(c->xmm, img + 160, 256);
 }
 
-void op_emms(struct cpu *c, const struct insn *i)
-{
-	c->x87.tag_empty = 0xFF;
-}

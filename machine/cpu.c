@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "machine/cpu_sys.h"
 #include "machine/exec.h"
 #include "sim/sim.h"
 
@@ -37,7 +38,8 @@ struct code_page {
 	uint64_t page;
 	struct code_page *next;
 	struct insn *insns;             /* chained through page_next */
-	bool spill;                     /* an insn of page-1 runs into this page */
+	bool spill;                     /* an insn of page spill_from runs into this one */
+	uint64_t spill_from;            /* (page - 1 without paging) */
 };
 
 static void cpu_code_write(void *ctx, uint64_t pa, uint64_t len);
@@ -72,6 +74,12 @@ static struct code_page *cpage_find(const struct cpu *c, uint64_t page)
 		if (p->page == page)
 			return p;
 	return NULL;
+}
+
+/* Does the physical page hold decoded instructions? (machine/cpu_sys.c) */
+bool cpu_code_page(const struct cpu *c, uint64_t page)
+{
+	return cpage_find(c, page) != NULL;
 }
 
 static void tlb_fill(struct cpu *c, uint64_t la, const struct bus_region *r)
@@ -111,17 +119,24 @@ static struct bus_region *translate(struct cpu *c, uint64_t la, unsigned acc)
 
 void mem_check(struct cpu *c, uint64_t la, unsigned acc)
 {
+	if (c->sys) {
+		cpu_sys_check(c, la, 1, acc);
+		return;
+	}
 	translate(c, la, acc);
 }
 
 uint64_t mem_phys(struct cpu *c, uint64_t la)
 {
-	(void)c;
+	if (c->sys)
+		return cpu_sys_phys(c, la);
 	return la;      /* no paging yet: linear == physical */
 }
 
 uint8_t mem_fetch_slow(struct cpu *c, uint64_t la)
 {
+	if (c->sys)
+		return cpu_sys_fetch_slow(c, la);
 	struct bus_region *r = translate(c, la, BUS_X);
 	tlb_fill(c, la, r);
 	return (uint8_t)bus_read(c->bus, la, 1);
@@ -129,6 +144,8 @@ uint8_t mem_fetch_slow(struct cpu *c, uint64_t la)
 
 uint64_t mem_read_slow(struct cpu *c, uint64_t la, unsigned size)
 {
+	if (c->sys)
+		return cpu_sys_read_slow(c, la, size);
 	if ((la & 4095) + size <= 4096) {
 		struct bus_region *r = translate(c, la, BUS_R);
 		if (la + size - 1 <= r->base + r->size - 1) {
@@ -146,7 +163,11 @@ uint64_t mem_read_slow(struct cpu *c, uint64_t la, unsigned size)
 
 void mem_check_write(struct cpu *c, uint64_t la, unsigned len)
 {
-	uint64_t end = la + len;
+	if (c->sys) {
+		cpu_sys_check(c, la, len, BUS_W);
+		return;
+	}
+	/* One translation per region the range touches. */
 	for (uint64_t a = la; a - la < len;) {
 		struct bus_region *r = translate(c, a, BUS_W);
 		uint64_t rend = r->base + r->size;
@@ -154,11 +175,14 @@ void mem_check_write(struct cpu *c, uint64_t la, unsigned len)
 			break;
 		a = rend;
 	}
-	(void)end;
 }
 
 void mem_write_slow(struct cpu *c, uint64_t la, unsigned size, uint64_t v)
 {
+	if (c->sys) {
+		cpu_sys_write_slow(c, la, size, v);
+		return;
+	}
 	if ((la & 4095) + size <= 4096) {
 		struct bus_region *r = translate(c, la, BUS_W);
 		if (la + size - 1 <= r->base + r->size - 1) {
@@ -246,6 +270,7 @@ static void invalidate_page(struct cpu *c, uint64_t page)
 	if (!cp)
 		return;
 	bool spill = cp->spill;
+	uint64_t spill_from = cp->spill_from;
 	for (struct insn *i = cp->insns, *n; i; i = n) {
 		n = i->page_next;
 		dcache_unlink(c, i);
@@ -253,8 +278,8 @@ static void invalidate_page(struct cpu *c, uint64_t page)
 	cpage_remove(c, cp);
 	if (c->stat_smc)
 		++*c->stat_smc;
-	if (spill)
-		invalidate_page(c, page - 1);
+	if (spill && spill_from != page)
+		invalidate_page(c, spill_from);
 }
 
 static void cpu_code_write(void *ctx, uint64_t pa, uint64_t len)
@@ -345,7 +370,10 @@ static struct code_page *cpage_get(struct cpu *c, uint64_t page)
 	cp->next = c->cpages[h];
 	c->cpages[h] = cp;
 	c->cpage_count++;
-	/* From now on stores to the page must take the slow path. */
+	/* From now on stores to the page must take the slow path.  With
+	 * paging, any linear alias of the page may be cached writable. */
+	if (c->sys)
+		tlb_flush(c);
 	struct cpu_tlb_entry *e = &c->tlb[page & (CPU_TLB_SIZE - 1)];
 	if (e->page == page)
 		e->perm &= ~(unsigned)BUS_W;
@@ -356,6 +384,8 @@ static struct insn *dcache_fill(struct cpu *c, uint64_t rip)
 {
 	struct insn d;
 	decode_insn(c, rip, &d);        /* faults (#UD, #PF, #GP) longjmp out */
+	if (c->sys)
+		cpu_sys_decoded(c, &d);         /* CR0.TS/EM, CR4.OSFXSR */
 	if (c->dcache_count >= DCACHE_MAX_INSNS)
 		cpu_flush_caches(c);
 	if (c->dcache_count >= 2 * c->dcache_buckets)
@@ -370,11 +400,17 @@ static struct insn *dcache_fill(struct cpu *c, uint64_t rip)
 	i->next = c->dcache[h];
 	c->dcache[h] = i;
 	c->dcache_count++;
-	struct code_page *cp = cpage_get(c, rip >> 12);
+	/* Code pages are physical pages (system mode: after translation). */
+	uint64_t first = c->sys ? cpu_sys_code_page(c, rip) : rip >> 12;
+	struct code_page *cp = cpage_get(c, first);
 	i->page_next = cp->insns;
 	cp->insns = i;
-	if (((rip + i->len - 1) >> 12) != (rip >> 12))
-		cpage_get(c, (rip >> 12) + 1)->spill = true;
+	if (((rip + i->len - 1) >> 12) != (rip >> 12)) {
+		struct code_page *q = cpage_get(c, c->sys ? cpu_sys_code_page(c, rip + i->len - 1)
+							 : (rip >> 12) + 1);
+		q->spill = true;
+		q->spill_from = first;
+	}
 	if (c->stat_decoded)
 		++*c->stat_decoded;
 	return i;
@@ -456,6 +492,7 @@ void cpu_free(struct cpu *c)
 	}
 	if (c->dcache && c->cpages)
 		cpu_flush_caches(c);
+	cpu_sys_free(c);
 	dead_free(c);
 	free(c->dcache);
 	free(c->cpages);
@@ -474,6 +511,8 @@ void cpu_set_mode_user64(struct cpu *c)
 	c->x87.sw = 0;
 	c->x87.top = 0;
 	c->x87.tag_empty = 0xFF;
+	c->x87.fop = c->x87.fcs = c->x87.fds = 0;
+	c->x87.fip = c->x87.fdp = 0;
 	c->mxcsr = 0x1F80;
 }
 
@@ -501,6 +540,7 @@ const char *cpu_exit_name(enum cpu_exit why)
 	case CPU_EXIT_EXCEPTION: return "exception";
 	case CPU_EXIT_HALT: return "halt";
 	case CPU_EXIT_STOP: return "stop";
+	case CPU_EXIT_TRIPLE_FAULT: return "triple-fault";
 	}
 	return "?";
 }
@@ -541,7 +581,7 @@ static void run_loop(struct cpu *c)
 		c->rip = c->next_rip;
 		retire(c);
 		if (c->dead)
-			dead_free(c);
+			dead_free(c);   /* i may be among them: not used again */
 		if (c->exit != CPU_EXIT_BUDGET)
 			return;
 	}
@@ -557,7 +597,13 @@ enum cpu_exit cpu_run(struct cpu *c, uint64_t budget)
 		if (c->stat_exc)
 			++*c->stat_exc;
 		dead_free(c);
-		return CPU_EXIT_EXCEPTION;
+		if (!c->sys)
+			return CPU_EXIT_EXCEPTION;
+		/* System mode: deliver through the IDT and go on (a fault
+		 * during delivery longjmps back here). */
+		cpu_sys_exception(c);
+		if (c->exit != CPU_EXIT_BUDGET)
+			return c->exit;
 	}
 	run_loop(c);
 	dead_free(c);

@@ -29,6 +29,18 @@
  * faulting instruction has been committed except completed iterations of a
  * rep string instruction (as on hardware).
  *
+ * User-mode specifics (what a Linux user process sees on hardware):
+ *   syscall      loads rcx = next rip and r11 = rflags, then ends the run
+ *                with CPU_EXIT_SYSCALL (rip past the syscall);
+ *   int3, int n  traps: CPU_EXIT_EXCEPTION with exc_vector 3 or n and rip
+ *                past the instruction (the instruction retired);
+ *   hlt, cli/sti, in/out   #GP(0) at CPL 3 (IOPL 0); hlt at CPL 0 ends
+ *                the run with CPU_EXIT_HALT;
+ *   SSE          an exception MXCSR leaves unmasked raises #XM (19);
+ *   x87          a pending unmasked exception raises #MF (16) on the next
+ *                waiting x87 instruction (CR0.NE = 1).
+ * The feature set cpuid reports is tabulated in machine/cpuid.c.
+ *
  * Time: every retired instruction advances sim->now by ps_per_insn and
  * sim->insns by one; a rep string instruction retires once per chunk of at
  * most CPU_REP_CHUNK iterations, so a huge rcx cannot stall the event loop.
@@ -58,6 +70,7 @@ enum cpu_exit {
 	CPU_EXIT_EXCEPTION,     /* user mode: an exception the guest cannot take */
 	CPU_EXIT_HALT,          /* hlt */
 	CPU_EXIT_STOP,          /* sim_request_stop() or cpu_request_exit() */
+	CPU_EXIT_TRIPLE_FAULT,  /* system mode: shutdown (machine/cpu_sys.h) */
 };
 
 /* Exception vectors the interpreter raises. */
@@ -108,8 +121,10 @@ struct cpu_x87 {
 	uint16_t cw, sw;
 	uint8_t top;
 	uint8_t tag_empty;
-	uint16_t fop;
-	uint64_t fip, fdp;
+	uint16_t fop;           /* kept 0 (as AMD hosts store it) */
+	uint16_t fcs;           /* code selector of the last x87 instruction */
+	uint16_t fds;           /* data selector, as last loaded (fldenv/frstor) */
+	uint64_t fip, fdp;      /* last x87 instruction; data pointer kept 0 */
 };
 
 /* Software TLB: linear page -> host pointer, with the access kinds the
@@ -155,6 +170,8 @@ struct cpu {
 
 	struct sim *sim;
 	struct bus *bus;
+	/* System state (machine/cpu_sys.h); NULL for a user-mode CPU. */
+	struct cpu_sys *sys;
 
 	/* Interpreter internals (machine/cpu.c). */
 	uint64_t bus_generation;        /* bus map the caches were filled from */

@@ -34,12 +34,25 @@
  * with tzcnt semantics, as on every CPU with BMI1: andn/bextr/blsi are
  * missing, so BMI1 stays clear), RDRAND, FSGSBASE, APIC, MSR.
  *
+ * In system mode (c->sys, machine/cpu_sys.c) also:
+ *
+ *   1         edx   2   DE            CR4.DE (DR4/DR5 #UD)
+ *   1         edx   3   PSE           4 MiB pages (machine/paging.c)
+ *   1         edx   5   MSR           rdmsr/wrmsr
+ *   1         edx   6   PAE           PAE and 4-level paging
+ *   1         edx   9   APIC          devices/lapic.c at 0xFEE00000
+ *   1         edx  13   PGE           CR4.PGE (global pages)
+ *   1         edx  16   PAT           IA32_PAT (stored; memory types not modelled)
+ *   80000001  edx  26   Page1GB       1 GiB pages
+ *   80000008  eax       40-bit physical addresses (CPU_SYS_PHYS_BITS)
+ *
  * Vendor "GenuineIntel" with family 6 so that libc cache-size code takes
  * its well-trodden path through leaves 2 and 4, which describe a plain
  * hierarchy: L1d 32 KiB 8-way, L1i 32 KiB 8-way, L2 1 MiB 16-way,
  * L3 8 MiB 16-way, 64-byte lines, one core, one thread.  The brand string
  * says what it really is.
  */
+#include "machine/cpu_sys.h"
 #include "machine/exec.h"
 
 #define MAX_BASIC 7u
@@ -84,6 +97,9 @@ void cpu_cpuid(const struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4]
 		out[2] = 1u << 13 | 1u << 22 | 1u << 23;
 		out[3] = 1u << 0 | 1u << 4 | 1u << 8 | 1u << 15 | 1u << 19 |
 			 1u << 24 | 1u << 25 | 1u << 26;
+		if (c && c->sys)
+			out[3] |= 1u << 2 | 1u << 3 | 1u << 5 | 1u << 6 | 1u << 9 |
+				  1u << 13 | 1u << 16;
 		break;
 	case 2:
 		out[0] = 0x0000FF01;    /* one round; descriptor FF: use leaf 4 */
@@ -101,6 +117,8 @@ void cpu_cpuid(const struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4]
 	case 0x80000001u:
 		out[2] = 1u << 0 | 1u << 5 | 1u << 8;
 		out[3] = 1u << 11 | 1u << 20 | 1u << 27 | 1u << 29;
+		if (c && c->sys)
+			out[3] |= 1u << 26;
 		break;
 	case 0x80000002u: case 0x80000003u: case 0x80000004u:
 		memcpy(out, brand + 16 * (leaf - 0x80000002u), 16);
@@ -113,6 +131,8 @@ void cpu_cpuid(const struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4]
 		break;
 	case 0x80000008u:
 		out[0] = 48u << 8 | 48u;        /* 48-bit linear and physical */
+		if (c && c->sys)
+			out[0] = 48u << 8 | CPU_SYS_PHYS_BITS;
 		break;
 	default:
 		break;

@@ -17,6 +17,7 @@
  */
 #include <stdlib.h>
 
+#include "machine/cpu_sys.h"
 #include "machine/exec.h"
 
 /* Handlers in table order. */
@@ -99,6 +100,9 @@ void decode_insn(struct cpu *c, uint64_t rip, struct insn *d)
 	bool p66 = false, p67 = false;
 	uint8_t rep = 0, rex = 0, seg = SEG_NONE, lock = 0;
 	uint8_t b;
+	/* 32-bit code (protected or compatibility mode, machine/cpu_sys.h):
+	 * no REX, 32-bit addresses, no RIP-relative form, no D64. */
+	bool m32 = c->sys && c->sys->code32;
 
 	memset(d, 0, sizeof *d);
 	for (;;) {
@@ -113,7 +117,7 @@ void decode_insn(struct cpu *c, uint64_t rip, struct insn *d)
 		case 0x67: p67 = true; rex = 0; continue;
 		default: break;
 		}
-		if ((b & 0xF0) == 0x40) {
+		if (!m32 && (b & 0xF0) == 0x40) {
 			rex = b;        /* a later legacy prefix cancels it (above) */
 			continue;
 		}
@@ -157,8 +161,15 @@ void decode_insn(struct cpu *c, uint64_t rip, struct insn *d)
 	for (unsigned k = 0; k < ncand; k++) {
 		const struct insn_form *f = &forms[cand[k]];
 		int score = 0;
+		if ((f->attr & INSN_NO64) && !m32)
+			continue;
 
-		if (f->mprefix != MP_ANY) {
+		if (f->mprefix == MP_NONE) {
+			/* No F2/F3; 66 only as an operand-size prefix. */
+			if (rep || (p66 && !(f->osz & OS_16)))
+				continue;
+			score += 4;
+		} else if (f->mprefix != MP_ANY) {
 			if (f->mprefix != mp)
 				continue;
 			score += 4;
@@ -192,12 +203,14 @@ void decode_insn(struct cpu *c, uint64_t rip, struct insn *d)
 			size = 8;
 		else if (p66 && f->mprefix != MP_66)
 			size = 2;
-		else if (f->attr & INSN_D64)
+		else if ((f->attr & INSN_D64) && !m32)
 			size = 8;
 		else
 			size = 4;
 		if (f->osz) {
-			if (!(f->osz & size_bit(size)))
+			/* D64 forms (OS_64) take 32-bit operands in 32-bit code. */
+			bool d32 = m32 && (f->attr & INSN_D64) && size == 4;
+			if (!(f->osz & size_bit(size)) && !d32)
 				continue;
 			score += 1;
 		}
@@ -214,6 +227,11 @@ void decode_insn(struct cpu *c, uint64_t rip, struct insn *d)
 	d->fn = form_handler[best->id];
 	d->osz = (uint8_t)best_size;
 	d->asz = p67 ? 4 : 8;
+	if (m32) {
+		if (p67)
+			cpu_ud(c);      /* 16-bit addressing is not modelled */
+		d->asz = 4;
+	}
 	d->rex = rex;
 	d->rep = rep;
 	d->lock = lock;
@@ -246,7 +264,7 @@ void decode_insn(struct cpu *c, uint64_t rip, struct insn *d)
 					d->base = (uint8_t)(sbase | ((rex & 1) << 3));
 				}
 			} else if (mrm == 5 && mod == 0) {
-				riprel = true;
+				riprel = !m32;  /* 32-bit code: an absolute disp32 */
 				d->disp = (int32_t)fetchn(&ft, 4);
 			} else {
 				d->base = (uint8_t)(mrm | ((rex & 1) << 3));
@@ -263,12 +281,19 @@ void decode_insn(struct cpu *c, uint64_t rip, struct insn *d)
 		cpu_ud(c);
 
 	unsigned isz = insn_imm_size(best, best_size);
+	if (best->imm == IMM_MOFFS)
+		isz = p67 || m32 ? 4 : 8;       /* the address size, not the operand size */
+	if (best->imm == IMM_FARPTR) {
+		d->imm = fetchn(&ft, best_size == 2 ? 2 : 4);
+		d->disp = (int64_t)fetchn(&ft, 2);
+		isz = 0;
+	}
 	if (best->imm == IMM_16_8) {
 		d->imm = fetchn(&ft, 2);
 		d->imm2 = fetch8(&ft);
 	} else if (isz) {
 		uint64_t v = fetchn(&ft, isz);
-		if (best->imm == IMM_16 || best->imm == IMM_V)
+		if (best->imm == IMM_16 || best->imm == IMM_V || best->imm == IMM_MOFFS)
 			d->imm = v;
 		else
 			d->imm = sign_extend(v, isz);
@@ -277,6 +302,9 @@ void decode_insn(struct cpu *c, uint64_t rip, struct insn *d)
 	d->rip = rip;
 	if (riprel)
 		d->disp += (int64_t)(rip + ft.len);
-	if (best->operands[0] == 'J')
+	if (best->operands[0] == 'J') {
 		d->imm += rip + ft.len;         /* Jb/Jz: store the absolute target */
+		if (m32)
+			d->imm = (uint32_t)d->imm;
+	}
 }

@@ -211,25 +211,17 @@ static inline uint64_t pop(struct cpu *c, unsigned size)
 	return v;
 }
 
-/* ---- flags (machine/flags.c) ---- */
+/* ---- flags ---- */
 
 #define FL_STATUS (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF)
-
-/* Condition code cc (0-15, the low nibble of jcc/setcc/cmovcc). */
-bool cpu_cond(const struct cpu *c, unsigned cc);
-/* PF, ZF and SF of a result of size bytes. */
-uint64_t flags_szp(uint64_t res, unsigned size);
-/* Result of a + b + carry (size bytes); sets CF PF AF ZF SF OF. */
-uint64_t flags_add(struct cpu *c, uint64_t a, uint64_t b, unsigned carry, unsigned size);
-/* Result of a - b - borrow; sets CF PF AF ZF SF OF. */
-uint64_t flags_sub(struct cpu *c, uint64_t a, uint64_t b, unsigned borrow, unsigned size);
-/* Logical result: CF = OF = 0, AF = 0, PF ZF SF from res. */
-void flags_logic(struct cpu *c, uint64_t res, unsigned size);
 
 static inline void set_flags(struct cpu *c, uint64_t mask, uint64_t val)
 {
 	c->rflags = (c->rflags & ~mask) | (val & mask);
 }
+
+/* flags_szp, flags_add, flags_sub, flags_logic, cpu_cond */
+#include "machine/flags.h"
 
 /* ---- hooks ---- */
 
@@ -250,8 +242,8 @@ uint32_t sse_host_enter(const struct cpu *c);
 void sse_host_leave(struct cpu *c, uint32_t saved);
 
 /* machine/x87.c: fxsave/fxrstor pieces. */
-void x87_fxsave(struct cpu *c, uint8_t img[512]);
-void x87_fxrstor(struct cpu *c, const uint8_t img[512]);
+void x87_fxsave(struct cpu *c, uint8_t img[512], bool rexw);
+void x87_fxrstor(struct cpu *c, const uint8_t img[512], bool rexw);
 
 /* Handler prototypes, one per handler name in the table. */
 #define INSN(h, ...) void op_##h(struct cpu *c, const struct insn *i);

@@ -47,7 +47,8 @@ enum insn_map {
 /* Mandatory (opcode-selecting) prefix. */
 enum insn_mprefix {
 	MP_ANY = 0,     /* 66 is the operand-size prefix, F2/F3 are rep or ignored */
-	MP_NONE = 1,    /* none of 66/F2/F3 (SSE "ps" forms, MMX-less 0F forms) */
+	MP_NONE = 1,    /* no F2/F3; 66 only as operand size (forms with OS_16),
+			 * otherwise 66 selects another form (SSE "ps" forms) */
 	MP_66 = 2,
 	MP_F3 = 3,
 	MP_F2 = 4,
@@ -77,6 +78,8 @@ enum insn_imm {
 	IMM_V,          /* 2/4/8 bytes by operand size (mov r64, imm64) */
 	IMM_16_8,       /* enter: imm16 then imm8 */
 	IMM_32,         /* always 4 bytes (rel32 of call/jmp/jcc) */
+	IMM_MOFFS,      /* mov moffs: an address of 8 bytes, 4 with 67 (zero-extended) */
+	IMM_FARPTR,     /* ptr16:16/32 (jmp/call far, 32-bit code): offset in imm, selector in disp */
 };
 
 /* Attributes. */
@@ -97,6 +100,7 @@ enum {
 	INSN_XMM_RM = 1 << 13,  /* the ModRM.rm register operand is an xmm register */
 	INSN_XMM_REG = 1 << 14, /* the ModRM.reg operand is an xmm register */
 	INSN_ALIGN16 = 1 << 15, /* memory operand must be 16-byte aligned (#GP) */
+	INSN_NO64 = 1 << 16,    /* only outside 64-bit mode (32-bit code, machine/cpu_sys.h) */
 };
 
 /* RFLAGS bits, used in flags_def/flags_undef. */

@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -49,6 +50,9 @@
 #define IOV_MAX_COUNT 1024              /* UIO_MAXIOV */
 
 typedef int64_t syscall_fn(struct linux_proc *p, const uint64_t *a);
+/* Every handler has this shape: the process and the six argument
+ * registers; it returns the result or -errno. */
+#define SYSCALL(name) static int64_t sys_##name(struct linux_proc *p, const uint64_t *a)
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -127,6 +131,24 @@ static void fd_release(struct linux_proc *p, unsigned gfd)
 	if (p->fds[gfd].kind == LINUX_FD_HOST)
 		close(p->fds[gfd].host);
 	p->fds[gfd] = (struct linux_fd){.kind = LINUX_FD_FREE, .host = -1};
+}
+
+/* Files whose host contents would describe the host, not the simulated
+ * machine: the runner answers them itself.  glibc's get_nprocs() reads
+ * the first, so sysconf(_SC_NPROCESSORS_ONLN) agrees with
+ * sched_getaffinity: one CPU. */
+static const struct { const char *path, *text; } virtual_files[] = {
+	{"/sys/devices/system/cpu/online", "0\n"},
+	{"/sys/devices/system/cpu/possible", "0\n"},
+	{"/sys/devices/system/cpu/present", "0\n"},
+};
+
+static const char *virtual_file(const char *path)
+{
+	for (size_t i = 0; i < sizeof virtual_files / sizeof virtual_files[0]; i++)
+		if (strcmp(path, virtual_files[i].path) == 0)
+			return virtual_files[i].text;
+	return NULL;
 }
 
 /* Guest open(2) flags (x86-64 values, asm-generic/fcntl.h) to the host's. */
@@ -228,18 +250,33 @@ static int64_t proc_self_path(struct linux_proc *p, const char *path, char *out)
 	return -ENOENT;
 }
 
-static void strace_printf(struct linux_proc *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void strace_printf(struct linux_proc *p, const char *fmt, ...)
+/* One --strace line, built while the call runs and printed whole after
+ * it, so guest output never lands in the middle of it. */
+struct strace_line {
+	char buf[1024];
+	size_t len;
+};
+
+static void strace_printf(struct strace_line *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void strace_printf(struct strace_line *l, const char *fmt, ...)
 {
 	va_list ap;
+	if (l->len + 1 >= sizeof l->buf)
+		return;
 	va_start(ap, fmt);
-	vfprintf(p->log, fmt, ap);
+	int n = vsnprintf(l->buf + l->len, sizeof l->buf - l->len, fmt, ap);
 	va_end(ap);
+	if (n > 0)
+		l->len += (size_t)n < sizeof l->buf - l->len ? (size_t)n : sizeof l->buf - l->len - 1;
 }
 
 /* End the guest as a death by signal sig looks to a shell: status 128+sig. */
 static void die_by_signal(struct linux_proc *p, int sig)
 {
+	/* One line, as a shell would say "Aborted"; SIGPIPE deaths stay
+	 * quiet, as shells keep them. */
+	if (sig != 13)
+		fprintf(p->log, "phantom-sim: guest killed by signal %d (%s)\n", sig, strsignal(sig));
 	p->exited = true;
 	p->exit_status = 128 + sig;
 }
@@ -254,10 +291,24 @@ static int64_t do_read(struct linux_proc *p, uint64_t gfd, uint64_t buf, uint64_
 		return -EBADF;
 	if ((int64_t)count < 0)
 		count = INT64_MAX;
-	if (!user_range_ok(p, buf, count ? 1 : 0, BUS_W))
-		return -EFAULT;
 	if (count == 0)
 		return 0;
+	/* Transfer only into the writable prefix: Linux stops at the first
+	 * fault and reports what it copied, or EFAULT for nothing. */
+	count = user_range_prefix(p, buf, count, BUS_W);
+	if (count == 0)
+		return -EFAULT;
+	if (f->kind == LINUX_FD_TEXT) {
+		uint64_t size = strlen(f->text), at = positional ? (uint64_t)offset : f->pos;
+		uint64_t n = at < size ? size - at : 0;
+		if (n > count)
+			n = count;
+		if (user_write(p, buf, f->text + at, n))
+			return -EFAULT;
+		if (!positional)
+			f->pos += n;
+		return (int64_t)n;
+	}
 	uint8_t *tmp = malloc(count < BOUNCE_MAX ? count : BOUNCE_MAX);
 	if (!tmp)
 		return -ENOMEM;
@@ -328,11 +379,14 @@ static int64_t do_write(struct linux_proc *p, uint64_t gfd, uint64_t buf, uint64
 		return -EBADF;
 	if ((int64_t)count < 0)
 		count = INT64_MAX;
+	if (f->kind == LINUX_FD_TEXT)           /* opened read-only */
+		return -EBADF;
 	if (f->kind == LINUX_FD_RANDOM)         /* writes to urandom are accepted */
 		return user_range_ok(p, buf, count, BUS_R) ? (int64_t)count : -EFAULT;
 	if (count == 0)
 		return 0;
-	if (!user_range_ok(p, buf, 1, BUS_R))
+	count = user_range_prefix(p, buf, count, BUS_R);
+	if (count == 0)
 		return -EFAULT;
 	uint8_t *tmp = malloc(count < BOUNCE_MAX ? count : BOUNCE_MAX);
 	if (!tmp)
@@ -359,17 +413,17 @@ static int64_t do_write(struct linux_proc *p, uint64_t gfd, uint64_t buf, uint64
 	return total;
 }
 
-static int64_t sys_read(struct linux_proc *p, const uint64_t *a) { return do_read(p, a[0], a[1], a[2], false, 0); }
-static int64_t sys_write(struct linux_proc *p, const uint64_t *a) { return do_write(p, a[0], a[1], a[2], false, 0); }
+SYSCALL(read) { return do_read(p, a[0], a[1], a[2], false, 0); }
+SYSCALL(write) { return do_write(p, a[0], a[1], a[2], false, 0); }
 
-static int64_t sys_pread64(struct linux_proc *p, const uint64_t *a)
+SYSCALL(pread64)
 {
 	if ((int64_t)a[3] < 0)
 		return -EINVAL;
 	return do_read(p, a[0], a[1], a[2], true, (int64_t)a[3]);
 }
 
-static int64_t sys_pwrite64(struct linux_proc *p, const uint64_t *a)
+SYSCALL(pwrite64)
 {
 	if ((int64_t)a[3] < 0)
 		return -EINVAL;
@@ -406,10 +460,10 @@ static int64_t do_vector(struct linux_proc *p, const uint64_t *a, bool is_write)
 	return total;
 }
 
-static int64_t sys_readv(struct linux_proc *p, const uint64_t *a) { return do_vector(p, a, false); }
-static int64_t sys_writev(struct linux_proc *p, const uint64_t *a) { return do_vector(p, a, true); }
+SYSCALL(readv) { return do_vector(p, a, false); }
+SYSCALL(writev) { return do_vector(p, a, true); }
 
-static int64_t sys_sendfile(struct linux_proc *p, const uint64_t *a)
+SYSCALL(sendfile)
 {
 	int out = fd_host(p, a[0]), in = fd_host(p, a[1]);
 	uint64_t count = a[3] < BOUNCE_MAX ? a[3] : BOUNCE_MAX;
@@ -437,7 +491,7 @@ static int64_t sys_sendfile(struct linux_proc *p, const uint64_t *a)
 	return ret;
 }
 
-static int64_t sys_lseek(struct linux_proc *p, const uint64_t *a)
+SYSCALL(lseek)
 {
 	struct linux_fd *f = fd_get(p, a[0]);
 	if (!f)
@@ -446,6 +500,15 @@ static int64_t sys_lseek(struct linux_proc *p, const uint64_t *a)
 		return 0;
 	if (a[2] > 4)                   /* SEEK_SET..SEEK_HOLE */
 		return -EINVAL;
+	if (f->kind == LINUX_FD_TEXT) {
+		int64_t base = a[2] == 0 ? 0 : a[2] == 1 ? (int64_t)f->pos : (int64_t)strlen(f->text);
+		if (a[2] > 2)
+			return -EINVAL;
+		if (base + (int64_t)a[1] < 0)
+			return -EINVAL;
+		f->pos = (uint64_t)(base + (int64_t)a[1]);
+		return (int64_t)f->pos;
+	}
 	off_t r = lseek(f->host, (off_t)a[1], (int)a[2]);
 	return r < 0 ? host_err() : r;
 }
@@ -464,6 +527,13 @@ static int64_t do_openat(struct linux_proc *p, uint64_t gdirfd, uint64_t path_ad
 	if (strcmp(path, "/dev/urandom") == 0 || strcmp(path, "/dev/random") == 0)
 		return fd_install(p, (struct linux_fd){.kind = LINUX_FD_RANDOM, .host = -1,
 					.cloexec = cloexec}, 0);
+	const char *text = virtual_file(path);
+	if (text) {
+		if ((flags & 3) != 0)
+			return -EACCES;
+		return fd_install(p, (struct linux_fd){.kind = LINUX_FD_TEXT, .host = -1,
+					.cloexec = cloexec, .text = text}, 0);
+	}
 	r = proc_self_path(p, path, mapped);
 	if (r < 0)
 		return r;
@@ -487,11 +557,11 @@ static int64_t do_openat(struct linux_proc *p, uint64_t gdirfd, uint64_t path_ad
 	return fd_install(p, host_entry(h, cloexec), 0);
 }
 
-static int64_t sys_open(struct linux_proc *p, const uint64_t *a) { return do_openat(p, (uint64_t)G_AT_FDCWD, a[0], a[1], a[2]); }
-static int64_t sys_openat(struct linux_proc *p, const uint64_t *a) { return do_openat(p, a[0], a[1], a[2], a[3]); }
-static int64_t sys_creat(struct linux_proc *p, const uint64_t *a) { return do_openat(p, (uint64_t)G_AT_FDCWD, a[0], 01101, a[1]); }
+SYSCALL(open) { return do_openat(p, (uint64_t)G_AT_FDCWD, a[0], a[1], a[2]); }
+SYSCALL(openat) { return do_openat(p, a[0], a[1], a[2], a[3]); }
+SYSCALL(creat) { return do_openat(p, (uint64_t)G_AT_FDCWD, a[0], 01101, a[1]); }
 
-static int64_t sys_close(struct linux_proc *p, const uint64_t *a)
+SYSCALL(close)
 {
 	if (!fd_get(p, a[0]))
 		return -EBADF;
@@ -499,7 +569,7 @@ static int64_t sys_close(struct linux_proc *p, const uint64_t *a)
 	return 0;
 }
 
-static int64_t sys_dup(struct linux_proc *p, const uint64_t *a)
+SYSCALL(dup)
 {
 	struct linux_fd *f = fd_get(p, a[0]), n;
 	if (!f)
@@ -525,14 +595,14 @@ static int64_t do_dup3(struct linux_proc *p, uint64_t oldfd, uint64_t newfd, uin
 	return (int64_t)newfd;
 }
 
-static int64_t sys_dup2(struct linux_proc *p, const uint64_t *a)
+SYSCALL(dup2)
 {
 	if (a[0] == a[1])
 		return fd_get(p, a[0]) ? (int64_t)a[1] : -EBADF;
 	return do_dup3(p, a[0], a[1], 0);
 }
 
-static int64_t sys_dup3(struct linux_proc *p, const uint64_t *a)
+SYSCALL(dup3)
 {
 	if (a[0] == a[1] || (a[2] & ~(uint64_t)G_O_CLOEXEC))
 		return -EINVAL;
@@ -565,10 +635,10 @@ static int64_t do_pipe(struct linux_proc *p, uint64_t addr, uint64_t flags)
 	return user_write(p, addr, b, 8);
 }
 
-static int64_t sys_pipe(struct linux_proc *p, const uint64_t *a) { return do_pipe(p, a[0], 0); }
-static int64_t sys_pipe2(struct linux_proc *p, const uint64_t *a) { return do_pipe(p, a[0], a[1]); }
+SYSCALL(pipe) { return do_pipe(p, a[0], 0); }
+SYSCALL(pipe2) { return do_pipe(p, a[0], a[1]); }
 
-static int64_t sys_fcntl(struct linux_proc *p, const uint64_t *a)
+SYSCALL(fcntl)
 {
 	struct linux_fd *f = fd_get(p, a[0]), n;
 	int64_t r;
@@ -591,10 +661,12 @@ static int64_t sys_fcntl(struct linux_proc *p, const uint64_t *a)
 	case 3:         /* F_GETFL */
 		if (f->kind == LINUX_FD_RANDOM)
 			return 0100002;
+		if (f->kind == LINUX_FD_TEXT)
+			return 0100000;
 		r = fcntl(f->host, F_GETFL);
 		return r < 0 ? host_err() : (int64_t)open_flags_to_guest((int)r);
 	case 4: {       /* F_SETFL: only these bits may change */
-		if (f->kind == LINUX_FD_RANDOM)
+		if (f->kind != LINUX_FD_HOST)
 			return 0;
 		int h = 0;
 		if (a[2] & 02000)
@@ -619,7 +691,7 @@ static int64_t sys_fcntl(struct linux_proc *p, const uint64_t *a)
 	}
 }
 
-static int64_t sys_ioctl(struct linux_proc *p, const uint64_t *a)
+SYSCALL(ioctl)
 {
 	struct linux_fd *f = fd_get(p, a[0]);
 	if (!f)
@@ -683,6 +755,16 @@ static void encode_stat(uint8_t b[144], const struct stat *st)
 	put64(b + 112, (uint64_t)st->st_ctim.tv_nsec);
 }
 
+/* A virtual text file looks like a sysfs attribute: 0444, 4096 bytes. */
+static void text_stat(struct stat *st)
+{
+	memset(st, 0, sizeof *st);
+	st->st_mode = S_IFREG | 0444;
+	st->st_nlink = 1;
+	st->st_size = 4096;
+	st->st_blksize = 4096;
+}
+
 /* The fake device behind LINUX_FD_RANDOM: character device 1:9, 0666. */
 static void random_stat(struct stat *st)
 {
@@ -714,10 +796,18 @@ static int64_t guest_fstatat(struct linux_proc *p, uint64_t gdirfd, uint64_t pat
 			random_stat(st);
 			return 0;
 		}
+		if (f->kind == LINUX_FD_TEXT) {
+			text_stat(st);
+			return 0;
+		}
 		return fstat(f->host, st) ? host_err() : 0;
 	}
 	if (strcmp(path, "/dev/urandom") == 0 || strcmp(path, "/dev/random") == 0) {
 		random_stat(st);
+		return 0;
+	}
+	if (virtual_file(path)) {
+		text_stat(st);
 		return 0;
 	}
 	int64_t r = proc_self_path(p, path, mapped);
@@ -741,7 +831,7 @@ static int64_t put_stat(struct linux_proc *p, uint64_t addr, const struct stat *
 	return user_write(p, addr, b, sizeof b);
 }
 
-static int64_t sys_fstat(struct linux_proc *p, const uint64_t *a)
+SYSCALL(fstat)
 {
 	struct stat st;
 	struct linux_fd *f = fd_get(p, a[0]);
@@ -749,26 +839,28 @@ static int64_t sys_fstat(struct linux_proc *p, const uint64_t *a)
 		return -EBADF;
 	if (f->kind == LINUX_FD_RANDOM)
 		random_stat(&st);
+	else if (f->kind == LINUX_FD_TEXT)
+		text_stat(&st);
 	else if (fstat(f->host, &st))
 		return host_err();
 	return put_stat(p, a[1], &st);
 }
 
-static int64_t sys_stat(struct linux_proc *p, const uint64_t *a)
+SYSCALL(stat)
 {
 	struct stat st;
 	int64_t r = guest_fstatat(p, (uint64_t)G_AT_FDCWD, a[0], 0, &st);
 	return r ? r : put_stat(p, a[1], &st);
 }
 
-static int64_t sys_lstat(struct linux_proc *p, const uint64_t *a)
+SYSCALL(lstat)
 {
 	struct stat st;
 	int64_t r = guest_fstatat(p, (uint64_t)G_AT_FDCWD, a[0], G_AT_SYMLINK_NOFOLLOW, &st);
 	return r ? r : put_stat(p, a[1], &st);
 }
 
-static int64_t sys_newfstatat(struct linux_proc *p, const uint64_t *a)
+SYSCALL(newfstatat)
 {
 	struct stat st;
 	int64_t r = guest_fstatat(p, a[0], a[1], a[3], &st);
@@ -777,7 +869,7 @@ static int64_t sys_newfstatat(struct linux_proc *p, const uint64_t *a)
 
 /* struct statx (uapi linux/stat.h), filled from a plain stat: the basic
  * fields only, which is what STATX_BASIC_STATS promises. */
-static int64_t sys_statx(struct linux_proc *p, const uint64_t *a)
+SYSCALL(statx)
 {
 	struct stat st;
 	uint8_t b[256] = {0};
@@ -808,7 +900,7 @@ static int64_t sys_statx(struct linux_proc *p, const uint64_t *a)
 
 /* linux_dirent64 has the same layout on every Linux host, so the host's
  * records are copied as they are. */
-static int64_t sys_getdents64(struct linux_proc *p, const uint64_t *a)
+SYSCALL(getdents64)
 {
 	int h = fd_host(p, a[0]);
 	size_t count = a[2] < BOUNCE_MAX ? a[2] : BOUNCE_MAX;
@@ -825,7 +917,7 @@ static int64_t sys_getdents64(struct linux_proc *p, const uint64_t *a)
 	return r;
 }
 
-static int64_t sys_ftruncate(struct linux_proc *p, const uint64_t *a)
+SYSCALL(ftruncate)
 {
 	int h = fd_host(p, a[0]);
 	if (h < 0)
@@ -833,14 +925,14 @@ static int64_t sys_ftruncate(struct linux_proc *p, const uint64_t *a)
 	return ftruncate(h, (off_t)a[1]) ? host_err() : 0;
 }
 
-static int64_t sys_truncate(struct linux_proc *p, const uint64_t *a)
+SYSCALL(truncate)
 {
 	char path[PATH_BYTES];
 	int64_t r = read_path(p, a[0], path);
 	return r ? r : truncate(path, (off_t)a[1]) ? host_err() : 0;
 }
 
-static int64_t sys_fsync(struct linux_proc *p, const uint64_t *a)
+SYSCALL(fsync)
 {
 	struct linux_fd *f = fd_get(p, a[0]);
 	if (!f)
@@ -848,12 +940,53 @@ static int64_t sys_fsync(struct linux_proc *p, const uint64_t *a)
 	return f->kind == LINUX_FD_HOST && f->regular && fsync(f->host) ? host_err() : 0;
 }
 
-static int64_t sys_fadvise64(struct linux_proc *p, const uint64_t *a)
+SYSCALL(fadvise64)
 {
 	struct linux_fd *f = fd_get(p, a[0]);
 	if (!f)
 		return -EBADF;
 	return f->regular ? 0 : -ESPIPE;
+}
+
+/* struct statfs as the x86-64 kernel lays it out (asm-generic/statfs.h
+ * with 64-bit longs): the host file system's figures, passed through. */
+static int64_t put_statfs(struct linux_proc *p, uint64_t addr, const struct statfs *sf)
+{
+	uint8_t b[120] = {0};
+	int fsid[2];
+	memcpy(fsid, &sf->f_fsid, sizeof fsid);
+	put64(b + 0, (uint64_t)sf->f_type);
+	put64(b + 8, (uint64_t)sf->f_bsize);
+	put64(b + 16, sf->f_blocks);
+	put64(b + 24, sf->f_bfree);
+	put64(b + 32, sf->f_bavail);
+	put64(b + 40, sf->f_files);
+	put64(b + 48, sf->f_ffree);
+	put32(b + 56, (uint32_t)fsid[0]);
+	put32(b + 60, (uint32_t)fsid[1]);
+	put64(b + 64, (uint64_t)sf->f_namelen);
+	put64(b + 72, (uint64_t)sf->f_frsize);
+	put64(b + 80, (uint64_t)sf->f_flags);
+	return user_write(p, addr, b, sizeof b);
+}
+
+SYSCALL(statfs)
+{
+	char path[PATH_BYTES];
+	struct statfs sf;
+	int64_t r = read_path(p, a[0], path);
+	if (r)
+		return r;
+	return statfs(path, &sf) ? host_err() : put_statfs(p, a[1], &sf);
+}
+
+SYSCALL(fstatfs)
+{
+	struct statfs sf;
+	int h = fd_host(p, a[0]);
+	if (h < 0)
+		return -EBADF;
+	return fstatfs(h, &sf) ? host_err() : put_statfs(p, a[1], &sf);
 }
 
 /* ---- paths ------------------------------------------------------------- */
@@ -896,9 +1029,9 @@ static int64_t do_faccessat(struct linux_proc *p, uint64_t dirfd, uint64_t path,
 	return faccessat(ap.hdir, ap.path, (int)mode, hflags) ? host_err() : 0;
 }
 
-static int64_t sys_access(struct linux_proc *p, const uint64_t *a) { return do_faccessat(p, (uint64_t)G_AT_FDCWD, a[0], a[1], 0); }
-static int64_t sys_faccessat(struct linux_proc *p, const uint64_t *a) { return do_faccessat(p, a[0], a[1], a[2], 0); }
-static int64_t sys_faccessat2(struct linux_proc *p, const uint64_t *a) { return do_faccessat(p, a[0], a[1], a[2], a[3]); }
+SYSCALL(access) { return do_faccessat(p, (uint64_t)G_AT_FDCWD, a[0], a[1], 0); }
+SYSCALL(faccessat) { return do_faccessat(p, a[0], a[1], a[2], 0); }
+SYSCALL(faccessat2) { return do_faccessat(p, a[0], a[1], a[2], a[3]); }
 
 static int64_t do_readlinkat(struct linux_proc *p, uint64_t dirfd, uint64_t path_addr, uint64_t buf,
 			     uint64_t size)
@@ -934,8 +1067,8 @@ static int64_t do_readlinkat(struct linux_proc *p, uint64_t dirfd, uint64_t path
 	return user_write(p, buf, target, (size_t)n) ? -EFAULT : n;
 }
 
-static int64_t sys_readlink(struct linux_proc *p, const uint64_t *a) { return do_readlinkat(p, (uint64_t)G_AT_FDCWD, a[0], a[1], a[2]); }
-static int64_t sys_readlinkat(struct linux_proc *p, const uint64_t *a) { return do_readlinkat(p, a[0], a[1], a[2], a[3]); }
+SYSCALL(readlink) { return do_readlinkat(p, (uint64_t)G_AT_FDCWD, a[0], a[1], a[2]); }
+SYSCALL(readlinkat) { return do_readlinkat(p, a[0], a[1], a[2], a[3]); }
 
 static int64_t do_unlinkat(struct linux_proc *p, uint64_t dirfd, uint64_t path, uint64_t flags)
 {
@@ -948,9 +1081,9 @@ static int64_t do_unlinkat(struct linux_proc *p, uint64_t dirfd, uint64_t path, 
 	return unlinkat(ap.hdir, ap.path, flags ? AT_REMOVEDIR : 0) ? host_err() : 0;
 }
 
-static int64_t sys_unlink(struct linux_proc *p, const uint64_t *a) { return do_unlinkat(p, (uint64_t)G_AT_FDCWD, a[0], 0); }
-static int64_t sys_unlinkat(struct linux_proc *p, const uint64_t *a) { return do_unlinkat(p, a[0], a[1], a[2]); }
-static int64_t sys_rmdir(struct linux_proc *p, const uint64_t *a) { return do_unlinkat(p, (uint64_t)G_AT_FDCWD, a[0], G_AT_REMOVEDIR); }
+SYSCALL(unlink) { return do_unlinkat(p, (uint64_t)G_AT_FDCWD, a[0], 0); }
+SYSCALL(unlinkat) { return do_unlinkat(p, a[0], a[1], a[2]); }
+SYSCALL(rmdir) { return do_unlinkat(p, (uint64_t)G_AT_FDCWD, a[0], G_AT_REMOVEDIR); }
 
 static int64_t do_renameat(struct linux_proc *p, uint64_t od, uint64_t op, uint64_t nd, uint64_t np,
 			   uint64_t flags)
@@ -964,9 +1097,9 @@ static int64_t do_renameat(struct linux_proc *p, uint64_t od, uint64_t op, uint6
 	return renameat(from.hdir, from.path, to.hdir, to.path) ? host_err() : 0;
 }
 
-static int64_t sys_rename(struct linux_proc *p, const uint64_t *a) { return do_renameat(p, (uint64_t)G_AT_FDCWD, a[0], (uint64_t)G_AT_FDCWD, a[1], 0); }
-static int64_t sys_renameat(struct linux_proc *p, const uint64_t *a) { return do_renameat(p, a[0], a[1], a[2], a[3], 0); }
-static int64_t sys_renameat2(struct linux_proc *p, const uint64_t *a) { return do_renameat(p, a[0], a[1], a[2], a[3], a[4]); }
+SYSCALL(rename) { return do_renameat(p, (uint64_t)G_AT_FDCWD, a[0], (uint64_t)G_AT_FDCWD, a[1], 0); }
+SYSCALL(renameat) { return do_renameat(p, a[0], a[1], a[2], a[3], 0); }
+SYSCALL(renameat2) { return do_renameat(p, a[0], a[1], a[2], a[3], a[4]); }
 
 static int64_t do_mkdirat(struct linux_proc *p, uint64_t dirfd, uint64_t path, uint64_t mode)
 {
@@ -975,8 +1108,8 @@ static int64_t do_mkdirat(struct linux_proc *p, uint64_t dirfd, uint64_t path, u
 	return r ? r : mkdirat(ap.hdir, ap.path, (mode_t)(mode & 07777)) ? host_err() : 0;
 }
 
-static int64_t sys_mkdir(struct linux_proc *p, const uint64_t *a) { return do_mkdirat(p, (uint64_t)G_AT_FDCWD, a[0], a[1]); }
-static int64_t sys_mkdirat(struct linux_proc *p, const uint64_t *a) { return do_mkdirat(p, a[0], a[1], a[2]); }
+SYSCALL(mkdir) { return do_mkdirat(p, (uint64_t)G_AT_FDCWD, a[0], a[1]); }
+SYSCALL(mkdirat) { return do_mkdirat(p, a[0], a[1], a[2]); }
 
 static int64_t do_fchmodat(struct linux_proc *p, uint64_t dirfd, uint64_t path, uint64_t mode)
 {
@@ -985,10 +1118,10 @@ static int64_t do_fchmodat(struct linux_proc *p, uint64_t dirfd, uint64_t path, 
 	return r ? r : fchmodat(ap.hdir, ap.path, (mode_t)(mode & 07777), 0) ? host_err() : 0;
 }
 
-static int64_t sys_chmod(struct linux_proc *p, const uint64_t *a) { return do_fchmodat(p, (uint64_t)G_AT_FDCWD, a[0], a[1]); }
-static int64_t sys_fchmodat(struct linux_proc *p, const uint64_t *a) { return do_fchmodat(p, a[0], a[1], a[2]); }
+SYSCALL(chmod) { return do_fchmodat(p, (uint64_t)G_AT_FDCWD, a[0], a[1]); }
+SYSCALL(fchmodat) { return do_fchmodat(p, a[0], a[1], a[2]); }
 
-static int64_t sys_fchmod(struct linux_proc *p, const uint64_t *a)
+SYSCALL(fchmod)
 {
 	int h = fd_host(p, a[0]);
 	if (h < 0)
@@ -1006,8 +1139,8 @@ static int64_t do_symlinkat(struct linux_proc *p, uint64_t target_addr, uint64_t
 	return symlinkat(target, ap.hdir, ap.path) ? host_err() : 0;
 }
 
-static int64_t sys_symlink(struct linux_proc *p, const uint64_t *a) { return do_symlinkat(p, a[0], (uint64_t)G_AT_FDCWD, a[1]); }
-static int64_t sys_symlinkat(struct linux_proc *p, const uint64_t *a) { return do_symlinkat(p, a[0], a[1], a[2]); }
+SYSCALL(symlink) { return do_symlinkat(p, a[0], (uint64_t)G_AT_FDCWD, a[1]); }
+SYSCALL(symlinkat) { return do_symlinkat(p, a[0], a[1], a[2]); }
 
 static int64_t do_linkat(struct linux_proc *p, uint64_t od, uint64_t op, uint64_t nd, uint64_t np,
 			 uint64_t flags)
@@ -1020,10 +1153,10 @@ static int64_t do_linkat(struct linux_proc *p, uint64_t od, uint64_t op, uint64_
 		      flags & G_AT_SYMLINK_FOLLOW ? AT_SYMLINK_FOLLOW : 0) ? host_err() : 0;
 }
 
-static int64_t sys_link(struct linux_proc *p, const uint64_t *a) { return do_linkat(p, (uint64_t)G_AT_FDCWD, a[0], (uint64_t)G_AT_FDCWD, a[1], 0); }
-static int64_t sys_linkat(struct linux_proc *p, const uint64_t *a) { return do_linkat(p, a[0], a[1], a[2], a[3], a[4]); }
+SYSCALL(link) { return do_linkat(p, (uint64_t)G_AT_FDCWD, a[0], (uint64_t)G_AT_FDCWD, a[1], 0); }
+SYSCALL(linkat) { return do_linkat(p, a[0], a[1], a[2], a[3], a[4]); }
 
-static int64_t sys_utimensat(struct linux_proc *p, const uint64_t *a)
+SYSCALL(utimensat)
 {
 	struct timespec ts[2], *tp = NULL;
 	uint8_t b[32];
@@ -1055,7 +1188,7 @@ static int64_t sys_utimensat(struct linux_proc *p, const uint64_t *a)
 	return r ? r : utimensat(ap.hdir, ap.path, tp, hflags) ? host_err() : 0;
 }
 
-static int64_t sys_getcwd(struct linux_proc *p, const uint64_t *a)
+SYSCALL(getcwd)
 {
 	char buf[PATH_BYTES];
 	if (!getcwd(buf, sizeof buf))
@@ -1066,14 +1199,14 @@ static int64_t sys_getcwd(struct linux_proc *p, const uint64_t *a)
 	return user_write(p, a[0], buf, n) ? -EFAULT : (int64_t)n;
 }
 
-static int64_t sys_chdir(struct linux_proc *p, const uint64_t *a)
+SYSCALL(chdir)
 {
 	char path[PATH_BYTES];
 	int64_t r = read_path(p, a[0], path);
 	return r ? r : chdir(path) ? host_err() : 0;
 }
 
-static int64_t sys_fchdir(struct linux_proc *p, const uint64_t *a)
+SYSCALL(fchdir)
 {
 	int h = fd_host(p, a[0]);
 	if (h < 0)
@@ -1081,7 +1214,7 @@ static int64_t sys_fchdir(struct linux_proc *p, const uint64_t *a)
 	return fchdir(h) ? host_err() : 0;
 }
 
-static int64_t sys_umask(struct linux_proc *p, const uint64_t *a)
+SYSCALL(umask)
 {
 	return umask((mode_t)(a[0] & 0777));
 }
@@ -1093,7 +1226,7 @@ enum {
 	G_MAP_ANONYMOUS = 0x20, G_MAP_FIXED_NOREPLACE = 0x100000,
 };
 
-static int64_t sys_mmap(struct linux_proc *p, const uint64_t *a)
+SYSCALL(mmap)
 {
 	uint64_t addr = a[0], len = a[1], prot = a[2], flags = a[3], off = a[5];
 	unsigned type = flags & 3;
@@ -1158,16 +1291,16 @@ static int64_t sys_mmap(struct linux_proc *p, const uint64_t *a)
 	return r;
 }
 
-static int64_t sys_munmap(struct linux_proc *p, const uint64_t *a) { return user_unmap(p, a[0], a[1]); }
+SYSCALL(munmap) { return user_unmap(p, a[0], a[1]); }
 
-static int64_t sys_mprotect(struct linux_proc *p, const uint64_t *a)
+SYSCALL(mprotect)
 {
 	if (a[2] & ~7ULL)
 		return -EINVAL;
 	return user_protect(p, a[0], a[1], (unsigned)a[2]);
 }
 
-static int64_t sys_brk(struct linux_proc *p, const uint64_t *a) { return (int64_t)user_brk(p, a[0]); }
+SYSCALL(brk) { return (int64_t)user_brk(p, a[0]); }
 
 static unsigned bus_to_prot(unsigned f)
 {
@@ -1193,7 +1326,7 @@ static int copy_guest(struct linux_proc *p, uint64_t dst, uint64_t src, uint64_t
 	return 0;
 }
 
-static int64_t sys_mremap(struct linux_proc *p, const uint64_t *a)
+SYSCALL(mremap)
 {
 	uint64_t old = a[0], oldlen = (a[1] + LINUX_PAGE - 1) & ~(LINUX_PAGE - 1);
 	uint64_t newlen = (a[2] + LINUX_PAGE - 1) & ~(LINUX_PAGE - 1), flags = a[3];
@@ -1224,7 +1357,7 @@ static int64_t sys_mremap(struct linux_proc *p, const uint64_t *a)
 	return n;
 }
 
-static int64_t sys_madvise(struct linux_proc *p, const uint64_t *a)
+SYSCALL(madvise)
 {
 	uint64_t addr = a[0], len = (a[1] + LINUX_PAGE - 1) & ~(LINUX_PAGE - 1);
 	if (addr & (LINUX_PAGE - 1))
@@ -1243,14 +1376,14 @@ static int64_t sys_madvise(struct linux_proc *p, const uint64_t *a)
 
 /* ---- process and identity ---------------------------------------------- */
 
-static int64_t sys_exit_group(struct linux_proc *p, const uint64_t *a)
+SYSCALL(exit_group)
 {
 	p->exited = true;
 	p->exit_status = (int)(a[0] & 0xff);
 	return 0;
 }
 
-static int64_t sys_arch_prctl(struct linux_proc *p, const uint64_t *a)
+SYSCALL(arch_prctl)
 {
 	switch (a[0]) {
 	case 0x1001:    /* ARCH_SET_GS */
@@ -1268,25 +1401,25 @@ static int64_t sys_arch_prctl(struct linux_proc *p, const uint64_t *a)
 	}
 }
 
-static int64_t sys_set_tid_address(struct linux_proc *p, const uint64_t *a)
+SYSCALL(set_tid_address)
 {
 	p->clear_child_tid = a[0];
 	return LINUX_PID;
 }
 
-static int64_t sys_zero(struct linux_proc *p, const uint64_t *a) { return 0; }
-static int64_t sys_enosys(struct linux_proc *p, const uint64_t *a) { return -ENOSYS; }
-static int64_t sys_getpid(struct linux_proc *p, const uint64_t *a) { return LINUX_PID; }
-static int64_t sys_getppid(struct linux_proc *p, const uint64_t *a) { return LINUX_PPID; }
-static int64_t sys_getuid(struct linux_proc *p, const uint64_t *a) { return LINUX_UID; }
-static int64_t sys_getgid(struct linux_proc *p, const uint64_t *a) { return LINUX_GID; }
+SYSCALL(zero) { return 0; }
+SYSCALL(enosys) { return -ENOSYS; }
+SYSCALL(getpid) { return LINUX_PID; }
+SYSCALL(getppid) { return LINUX_PPID; }
+SYSCALL(getuid) { return LINUX_UID; }
+SYSCALL(getgid) { return LINUX_GID; }
 
 /* Changing to the identity the process already has is allowed, as for an
  * unprivileged process; anything else is refused. */
-static int64_t sys_setuid(struct linux_proc *p, const uint64_t *a) { return (uint32_t)a[0] == LINUX_UID ? 0 : -EPERM; }
-static int64_t sys_setgid(struct linux_proc *p, const uint64_t *a) { return (uint32_t)a[0] == LINUX_GID ? 0 : -EPERM; }
+SYSCALL(setuid) { return (uint32_t)a[0] == LINUX_UID ? 0 : -EPERM; }
+SYSCALL(setgid) { return (uint32_t)a[0] == LINUX_GID ? 0 : -EPERM; }
 
-static int64_t sys_getresuid(struct linux_proc *p, const uint64_t *a)
+SYSCALL(getresuid)
 {
 	for (int i = 0; i < 3; i++)
 		if (put_u32(p, a[i], LINUX_UID))
@@ -1294,7 +1427,7 @@ static int64_t sys_getresuid(struct linux_proc *p, const uint64_t *a)
 	return 0;
 }
 
-static int64_t sys_getresgid(struct linux_proc *p, const uint64_t *a)
+SYSCALL(getresgid)
 {
 	for (int i = 0; i < 3; i++)
 		if (put_u32(p, a[i], LINUX_GID))
@@ -1302,7 +1435,7 @@ static int64_t sys_getresgid(struct linux_proc *p, const uint64_t *a)
 	return 0;
 }
 
-static int64_t sys_getgroups(struct linux_proc *p, const uint64_t *a)
+SYSCALL(getgroups)
 {
 	if ((int32_t)a[0] < 0)
 		return -EINVAL;
@@ -1311,7 +1444,7 @@ static int64_t sys_getgroups(struct linux_proc *p, const uint64_t *a)
 	return put_u32(p, a[1], LINUX_GID) ? -EFAULT : 1;
 }
 
-static int64_t sys_uname(struct linux_proc *p, const uint64_t *a)
+SYSCALL(uname)
 {
 	static const char *const fields[6] = {
 		"Linux", "phantom", "6.1.0-phantom", "#1 SMP PREEMPT_DYNAMIC phantom-sim",
@@ -1323,7 +1456,7 @@ static int64_t sys_uname(struct linux_proc *p, const uint64_t *a)
 	return user_write(p, a[0], b, sizeof b);
 }
 
-static int64_t sys_sysinfo(struct linux_proc *p, const uint64_t *a)
+SYSCALL(sysinfo)
 {
 	uint8_t b[112] = {0};
 	put64(b + 0, user_now_ns(p) / 1000000000);      /* uptime */
@@ -1375,17 +1508,17 @@ static int64_t do_prlimit(struct linux_proc *p, uint64_t res, uint64_t newp, uin
 	return 0;
 }
 
-static int64_t sys_prlimit64(struct linux_proc *p, const uint64_t *a)
+SYSCALL(prlimit64)
 {
 	if (a[0] != 0 && a[0] != LINUX_PID)
 		return -ESRCH;
 	return do_prlimit(p, a[1], a[2], a[3]);
 }
 
-static int64_t sys_getrlimit(struct linux_proc *p, const uint64_t *a) { return do_prlimit(p, a[0], 0, a[1]); }
-static int64_t sys_setrlimit(struct linux_proc *p, const uint64_t *a) { return do_prlimit(p, a[0], a[1], 0); }
+SYSCALL(getrlimit) { return do_prlimit(p, a[0], 0, a[1]); }
+SYSCALL(setrlimit) { return do_prlimit(p, a[0], a[1], 0); }
 
-static int64_t sys_getrusage(struct linux_proc *p, const uint64_t *a)
+SYSCALL(getrusage)
 {
 	uint8_t b[144] = {0};
 	uint64_t us = user_now_ns(p) / 1000;
@@ -1394,7 +1527,7 @@ static int64_t sys_getrusage(struct linux_proc *p, const uint64_t *a)
 	return user_write(p, a[1], b, sizeof b);
 }
 
-static int64_t sys_times(struct linux_proc *p, const uint64_t *a)
+SYSCALL(times)
 {
 	uint64_t ticks = user_now_ns(p) / 10000000;     /* USER_HZ = 100 */
 	if (a[0]) {
@@ -1406,7 +1539,7 @@ static int64_t sys_times(struct linux_proc *p, const uint64_t *a)
 	return (int64_t)ticks;
 }
 
-static int64_t sys_sched_getaffinity(struct linux_proc *p, const uint64_t *a)
+SYSCALL(sched_getaffinity)
 {
 	/* One CPU.  The kernel returns the size of its cpumask, 8 bytes on
 	 * a kernel with at most 64 CPUs. */
@@ -1417,9 +1550,9 @@ static int64_t sys_sched_getaffinity(struct linux_proc *p, const uint64_t *a)
 	return put_u64(p, a[2], 1) ? -EFAULT : 8;
 }
 
-static int64_t sys_getpriority(struct linux_proc *p, const uint64_t *a) { return 20; /* 20 - nice */ }
+SYSCALL(getpriority) { return 20; /* 20 - nice */ }
 
-static int64_t sys_prctl(struct linux_proc *p, const uint64_t *a)
+SYSCALL(prctl)
 {
 	switch (a[0]) {
 	case 15: {      /* PR_SET_NAME */
@@ -1445,7 +1578,7 @@ static int64_t sys_prctl(struct linux_proc *p, const uint64_t *a)
 /* Signals are recorded, never delivered: no other process or timer can
  * raise one, and a signal the guest sends itself ends it, as the default
  * action of every such signal the programs here send (SIGABRT) would. */
-static int64_t sys_rt_sigaction(struct linux_proc *p, const uint64_t *a)
+SYSCALL(rt_sigaction)
 {
 	uint64_t sig = a[0];
 	uint8_t b[32];
@@ -1466,11 +1599,14 @@ static int64_t sys_rt_sigaction(struct linux_proc *p, const uint64_t *a)
 			return -EFAULT;
 	}
 	if (a[1])
-		p->sigactions[sig] = (struct linux_sigaction){get64(b), get64(b + 8), get64(b + 16), get64(b + 24)};
+		p->sigactions[sig] = (struct linux_sigaction){
+			.handler = get64(b), .flags = get64(b + 8),
+			.restorer = get64(b + 16), .mask = get64(b + 24),
+		};
 	return 0;
 }
 
-static int64_t sys_rt_sigprocmask(struct linux_proc *p, const uint64_t *a)
+SYSCALL(rt_sigprocmask)
 {
 	uint8_t b[8];
 	uint64_t set = 0;
@@ -1494,7 +1630,7 @@ static int64_t sys_rt_sigprocmask(struct linux_proc *p, const uint64_t *a)
 	return 0;
 }
 
-static int64_t sys_sigaltstack(struct linux_proc *p, const uint64_t *a)
+SYSCALL(sigaltstack)
 {
 	uint8_t b[24];
 	if (a[1]) {
@@ -1540,21 +1676,21 @@ static int64_t signal_self(struct linux_proc *p, uint64_t sig)
 	return 0;
 }
 
-static int64_t sys_kill(struct linux_proc *p, const uint64_t *a)
+SYSCALL(kill)
 {
 	if ((int32_t)a[0] != LINUX_PID && (int32_t)a[0] != 0 && (int32_t)a[0] != -1)
 		return -ESRCH;
 	return signal_self(p, a[1]);
 }
 
-static int64_t sys_tgkill(struct linux_proc *p, const uint64_t *a)
+SYSCALL(tgkill)
 {
 	if (a[0] != LINUX_PID || a[1] != LINUX_PID)
 		return -ESRCH;
 	return signal_self(p, a[2]);
 }
 
-static int64_t sys_tkill(struct linux_proc *p, const uint64_t *a)
+SYSCALL(tkill)
 {
 	if (a[0] != LINUX_PID)
 		return -ESRCH;
@@ -1571,7 +1707,7 @@ static int64_t put_timespec(struct linux_proc *p, uint64_t addr, uint64_t ns)
 	return user_write(p, addr, b, 16);
 }
 
-static int64_t sys_clock_gettime(struct linux_proc *p, const uint64_t *a)
+SYSCALL(clock_gettime)
 {
 	uint64_t ns = user_now_ns(p);
 	switch (a[0]) {
@@ -1588,14 +1724,14 @@ static int64_t sys_clock_gettime(struct linux_proc *p, const uint64_t *a)
 	return put_timespec(p, a[1], ns);
 }
 
-static int64_t sys_clock_getres(struct linux_proc *p, const uint64_t *a)
+SYSCALL(clock_getres)
 {
 	if (a[0] > 11)
 		return -EINVAL;
 	return a[1] ? put_timespec(p, a[1], 1) : 0;
 }
 
-static int64_t sys_gettimeofday(struct linux_proc *p, const uint64_t *a)
+SYSCALL(gettimeofday)
 {
 	uint64_t us = user_now_ns(p) / 1000 + p->rtc_epoch * 1000000ULL;
 	if (a[0]) {
@@ -1613,7 +1749,7 @@ static int64_t sys_gettimeofday(struct linux_proc *p, const uint64_t *a)
 	return 0;
 }
 
-static int64_t sys_time(struct linux_proc *p, const uint64_t *a)
+SYSCALL(time)
 {
 	uint64_t s = p->rtc_epoch + user_now_ns(p) / 1000000000;
 	if (a[0] && put_u64(p, a[0], s))
@@ -1639,7 +1775,7 @@ static int64_t read_timespec(struct linux_proc *p, uint64_t addr, uint64_t *ns)
 	return 0;
 }
 
-static int64_t sys_nanosleep(struct linux_proc *p, const uint64_t *a)
+SYSCALL(nanosleep)
 {
 	uint64_t ns;
 	int64_t r = read_timespec(p, a[0], &ns);
@@ -1649,7 +1785,7 @@ static int64_t sys_nanosleep(struct linux_proc *p, const uint64_t *a)
 	return 0;
 }
 
-static int64_t sys_clock_nanosleep(struct linux_proc *p, const uint64_t *a)
+SYSCALL(clock_nanosleep)
 {
 	uint64_t ns, now = user_now_ns(p);
 	int64_t r = read_timespec(p, a[2], &ns);
@@ -1664,7 +1800,7 @@ static int64_t sys_clock_nanosleep(struct linux_proc *p, const uint64_t *a)
 	return 0;
 }
 
-static int64_t sys_getrandom(struct linux_proc *p, const uint64_t *a)
+SYSCALL(getrandom)
 {
 	uint64_t len = a[1] < BOUNCE_MAX ? a[1] : BOUNCE_MAX;
 	if (a[2] & ~7ULL)
@@ -1682,7 +1818,7 @@ static int64_t sys_getrandom(struct linux_proc *p, const uint64_t *a)
 
 /* ---- waiting ------------------------------------------------------------ */
 
-static int64_t sys_futex(struct linux_proc *p, const uint64_t *a)
+SYSCALL(futex)
 {
 	unsigned op = a[1] & 0x7f;      /* without FUTEX_PRIVATE, CLOCK_REALTIME */
 	uint8_t b[4];
@@ -1699,7 +1835,7 @@ static int64_t sys_futex(struct linux_proc *p, const uint64_t *a)
 		if (a[3])
 			return -ETIMEDOUT;      /* nobody else can wake it */
 		fprintf(p->log, "phantom-sim: guest deadlock: futex wait with no other thread\n");
-		die_by_signal(p, 9);
+		die_by_signal(p, 9);    /* as if killed by a watchdog */
 		return 0;
 	default:
 		return -ENOSYS;
@@ -1737,13 +1873,13 @@ static int64_t do_poll(struct linux_proc *p, uint64_t fds, uint64_t nfds, int64_
 	return r;
 }
 
-static int64_t sys_poll(struct linux_proc *p, const uint64_t *a)
+SYSCALL(poll)
 {
 	int32_t ms = (int32_t)a[2];
 	return do_poll(p, a[0], a[1], ms > 0 ? (int64_t)ms * 1000000 : 0);
 }
 
-static int64_t sys_ppoll(struct linux_proc *p, const uint64_t *a)
+SYSCALL(ppoll)
 {
 	uint64_t ns = 0;
 	if (a[2] && read_timespec(p, a[2], &ns))
@@ -1777,15 +1913,15 @@ static int64_t do_select(struct linux_proc *p, uint64_t nfds, const uint64_t set
 	return ready;
 }
 
-static int64_t sys_select(struct linux_proc *p, const uint64_t *a)
+SYSCALL(select)
 {
 	const uint64_t sets[3] = {a[1], a[2], a[3]};
 	return do_select(p, a[0], sets);
 }
 
-static int64_t sys_wait4(struct linux_proc *p, const uint64_t *a) { return -ECHILD; }
+SYSCALL(wait4) { return -ECHILD; }
 
-static int64_t sys_getcpu(struct linux_proc *p, const uint64_t *a)
+SYSCALL(getcpu)
 {
 	if ((a[0] && put_u32(p, a[0], 0)) || (a[1] && put_u32(p, a[1], 0)))
 		return -EFAULT;
@@ -1793,6 +1929,24 @@ static int64_t sys_getcpu(struct linux_proc *p, const uint64_t *a)
 }
 
 /* ---- the table ---------------------------------------------------------- */
+
+/* The symbolic name of an errno value, for --strace (asm-generic/errno*.h). */
+static const char *errno_name(int e)
+{
+	static const char *const names[] = {
+		[EPERM] = "EPERM", [ENOENT] = "ENOENT", [ESRCH] = "ESRCH", [EINTR] = "EINTR",
+		[EIO] = "EIO", [EBADF] = "EBADF", [ECHILD] = "ECHILD", [EAGAIN] = "EAGAIN",
+		[ENOMEM] = "ENOMEM", [EACCES] = "EACCES", [EFAULT] = "EFAULT", [EEXIST] = "EEXIST",
+		[ENOTDIR] = "ENOTDIR", [EISDIR] = "EISDIR", [EINVAL] = "EINVAL", [EMFILE] = "EMFILE",
+		[ENOTTY] = "ENOTTY", [ESPIPE] = "ESPIPE", [EPIPE] = "EPIPE", [ERANGE] = "ERANGE",
+		[ENAMETOOLONG] = "ENAMETOOLONG", [ENOSYS] = "ENOSYS", [ENOTEMPTY] = "ENOTEMPTY",
+		[ELOOP] = "ELOOP", [ENODEV] = "ENODEV", [ETIMEDOUT] = "ETIMEDOUT", [EXDEV] = "EXDEV",
+		[EROFS] = "EROFS", [ENOSPC] = "ENOSPC",
+	};
+	if (e > 0 && (size_t)e < sizeof names / sizeof names[0] && names[e])
+		return names[e];
+	return "E?";
+}
 
 /* args: one letter per argument for --strace: d signed, u unsigned,
  * x hex, s string (path). */
@@ -1887,6 +2041,8 @@ static const struct syscall_entry syscalls[] = {
 	[121] = {"getpgid", sys_getpid, "d"},
 	[124] = {"getsid", sys_getpid, "d"},
 	[131] = {"sigaltstack", sys_sigaltstack, "xx"},
+	[137] = {"statfs", sys_statfs, "sx"},
+	[138] = {"fstatfs", sys_fstatfs, "dx"},
 	[140] = {"getpriority", sys_getpriority, "dd"},
 	[141] = {"setpriority", sys_zero, "ddd"},
 	[157] = {"prctl", sys_prctl, "dxxxx"},
@@ -1934,25 +2090,36 @@ static const struct syscall_entry syscalls[] = {
 };
 #define NSYSCALLS (sizeof syscalls / sizeof syscalls[0])
 
-static void strace_args(struct linux_proc *p, const struct syscall_entry *e, const uint64_t *a)
+static void strace_args(struct linux_proc *p, struct strace_line *l, const struct syscall_entry *e,
+			const uint64_t *a)
 {
 	for (int i = 0; e->args[i]; i++) {
 		const char *sep = i ? ", " : "";
 		switch (e->args[i]) {
-		case 'd': strace_printf(p, "%s%lld", sep, (long long)(int32_t)a[i]); break;
-		case 'u': strace_printf(p, "%s%llu", sep, (unsigned long long)a[i]); break;
-		case 'o': strace_printf(p, "%s0%llo", sep, (unsigned long long)a[i]); break;
+		case 'd': strace_printf(l, "%s%lld", sep, (long long)(int32_t)a[i]); break;
+		case 'u': strace_printf(l, "%s%llu", sep, (unsigned long long)a[i]); break;
+		case 'o': strace_printf(l, "%s0%llo", sep, (unsigned long long)a[i]); break;
 		case 's': {
 			char s[PATH_BYTES];
 			if (user_read_string(p, s, a[i], sizeof s) >= 0)
-				strace_printf(p, "%s\"%s\"", sep, s);
+				strace_printf(l, "%s\"%.200s\"", sep, s);
 			else
-				strace_printf(p, "%s%#llx", sep, (unsigned long long)a[i]);
+				strace_printf(l, "%s%#llx", sep, (unsigned long long)a[i]);
 			break;
 		}
-		default: strace_printf(p, "%s%#llx", sep, (unsigned long long)a[i]); break;
+		default: strace_printf(l, "%s%#llx", sep, (unsigned long long)a[i]); break;
 		}
 	}
+}
+
+static void strace_result(struct strace_line *l, int64_t ret)
+{
+	if (ret < 0 && ret > -4096)
+		strace_printf(l, " = -1 %s (%s)\n", errno_name((int)-ret), strerror((int)-ret));
+	else if (ret >= 0 && ret < 65536)
+		strace_printf(l, " = %lld\n", (long long)ret);
+	else
+		strace_printf(l, " = %#llx\n", (unsigned long long)ret);
 }
 
 void linux_syscall(struct linux_proc *p)
@@ -1962,23 +2129,26 @@ void linux_syscall(struct linux_proc *p)
 	const uint64_t a[6] = {c->gpr[CPU_RDI], c->gpr[CPU_RSI], c->gpr[CPU_RDX],
 			       c->gpr[CPU_R10], c->gpr[CPU_R8], c->gpr[CPU_R9]};
 	const struct syscall_entry *e = nr < NSYSCALLS ? &syscalls[nr] : NULL;
+	struct strace_line line = {.len = 0};
 	int64_t ret;
 
 	++*p->syscalls;
 	if (e && e->fn) {
 		if (p->strace) {
-			strace_printf(p, "[user] %s(", e->name);
-			strace_args(p, e, a);
-			strace_printf(p, ")");
-			if (nr == 60 || nr == 231)
-				strace_printf(p, " = ?\n");
+			/* Arguments are formatted before the call: paths are
+			 * inputs, and the call may change what they name. */
+			strace_printf(&line, "[user] %s(", e->name);
+			strace_args(p, &line, e, a);
+			strace_printf(&line, ")");
+			if (nr == 60 || nr == 231) {
+				strace_printf(&line, " = ?\n");
+				fputs(line.buf, p->log);
+			}
 		}
 		ret = e->fn(p, a);
 		if (p->strace && nr != 60 && nr != 231) {
-			if (ret < 0 && ret > -4096)
-				strace_printf(p, " = -1 (errno %lld: %s)\n", (long long)-ret, strerror((int)-ret));
-			else
-				strace_printf(p, " = %#llx\n", (unsigned long long)ret);
+			strace_result(&line, ret);
+			fputs(line.buf, p->log);
 		}
 	} else {
 		ret = -ENOSYS;
@@ -1991,7 +2161,7 @@ void linux_syscall(struct linux_proc *p)
 				e && e->name ? e->name : "", e && e->name ? ")" : "");
 		}
 		if (p->strace)
-			strace_printf(p, "[user] syscall_%llu(...) = -1 (ENOSYS)\n", (unsigned long long)nr);
+			fprintf(p->log, "[user] syscall_%llu(...) = -1 ENOSYS\n", (unsigned long long)nr);
 	}
 	/* `syscall` leaves rcx = return rip and r11 = rflags; the CPU model
 	 * does that part.  The kernel returns in rax. */

@@ -85,7 +85,6 @@ void linux_proc_init(struct linux_proc *p, struct sim *sim, struct bus *bus, str
 		}
 	}
 	linux_rlimit_defaults(p);
-	memcpy(p->comm, "phantom", 8);
 	config_defaults(&defaults);
 	p->rtc_epoch = defaults.rtc.epoch;
 	config_free(&defaults);
@@ -126,6 +125,21 @@ bool user_range_ok(struct linux_proc *p, uint64_t addr, uint64_t len, unsigned n
 			break;
 	}
 	return true;
+}
+
+uint64_t user_range_prefix(struct linux_proc *p, uint64_t addr, uint64_t len, unsigned need)
+{
+	uint64_t done = 0;
+	while (done < len) {
+		struct bus_region *r = bus_find(p->bus, addr + done);
+		if (!r || !r->host || (r->flags & need) != need || addr + done < addr)
+			break;
+		uint64_t left = r->base + r->size - (addr + done);
+		if (left == 0 || left >= len - done)
+			return len;
+		done += left;
+	}
+	return done;
 }
 
 int user_read(struct linux_proc *p, void *dst, uint64_t src, size_t len)
@@ -365,6 +379,17 @@ static uint64_t guest_hwcap(struct linux_proc *p)
 	return r[3];
 }
 
+/* AT_HWCAP2 bit 1 (HWCAP2_FSGSBASE) is set when the kernel enabled
+ * FSGSBASE for user mode, which it does when CPUID.7.0:EBX bit 0 says
+ * the CPU has it (arch/x86/include/uapi/asm/hwcap2.h).  Bit 0 (ring-3
+ * mwait) is never set. */
+static uint64_t guest_hwcap2(struct linux_proc *p)
+{
+	uint32_t r[4] = {0};
+	cpu_cpuid(p->cpu, 7, 0, r);
+	return r[1] & 1 ? 2 : 0;
+}
+
 struct stack_builder {
 	uint8_t *buf;           /* host image of [base, LINUX_STACK_TOP) */
 	uint64_t base;          /* guest address of buf[0] */
@@ -457,7 +482,7 @@ static int build_stack(struct linux_proc *p, const struct elf_image *img, const 
 		{AT_GID, LINUX_GID}, {AT_EGID, LINUX_GID},
 		{AT_SECURE, 0},
 		{AT_RANDOM, at_random},
-		{AT_HWCAP2, 0},                 /* no FSGSBASE, no ring-3 mwait */
+		{AT_HWCAP2, guest_hwcap2(p)},
 		{AT_EXECFN, execfn},
 		{AT_PLATFORM, platform},
 		{AT_NULL, 0},
@@ -513,6 +538,9 @@ int linux_proc_load(struct linux_proc *p, const struct elf_image *img, const cha
 	p->exe = strdup(realpath(exe, resolved) ? resolved : exe);
 	if (!p->exe)
 		return load_fail(exe, err, errlen, "out of memory");
+	/* comm, as Linux sets it: the file name, at most 15 bytes. */
+	const char *base = strrchr(exe, '/');
+	snprintf(p->comm, sizeof p->comm, "%s", base ? base + 1 : exe);
 
 	/* Static PIE: Linux puts ET_DYN without an interpreter at
 	 * ELF_ET_DYN_BASE (2/3 of the 47-bit space, page aligned) when

@@ -61,6 +61,7 @@ enum linux_fd_kind {
 	LINUX_FD_FREE = 0,
 	LINUX_FD_HOST,          /* passes through to a host descriptor */
 	LINUX_FD_RANDOM,        /* /dev/urandom, /dev/random: the seeded stream */
+	LINUX_FD_TEXT,          /* a fixed text the runner answers (/sys files) */
 };
 
 struct linux_fd {
@@ -68,6 +69,8 @@ struct linux_fd {
 	int host;               /* LINUX_FD_HOST: the host descriptor */
 	bool cloexec;
 	bool regular;           /* a regular file: reads may be completed */
+	const char *text;       /* LINUX_FD_TEXT: contents (static storage) */
+	uint64_t pos;           /* LINUX_FD_TEXT: file position */
 };
 
 struct linux_sigaction {
@@ -122,6 +125,9 @@ int linux_proc_load(struct linux_proc *p, const struct elf_image *img, const cha
 int user_read(struct linux_proc *p, void *dst, uint64_t src, size_t len);
 int user_write(struct linux_proc *p, uint64_t dst, const void *src, size_t len);
 bool user_range_ok(struct linux_proc *p, uint64_t addr, uint64_t len, unsigned need);
+/* How many bytes from addr on are accessible (0..len): read and write
+ * transfer that much, as Linux stops at the first fault. */
+uint64_t user_range_prefix(struct linux_proc *p, uint64_t addr, uint64_t len, unsigned need);
 /* A NUL-terminated string of at most max bytes including the NUL: its
  * length, -EFAULT or -ENAMETOOLONG. */
 long user_read_string(struct linux_proc *p, char *dst, uint64_t src, size_t max);

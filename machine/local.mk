@@ -5,7 +5,7 @@ libphantom_a_SOURCES += \
 	machine/exec.h \
 	machine/insn.c machine/insn.h \
 	machine/decode.c \
-	machine/flags.c \
+	machine/flags.h \
 	machine/alu.c \
 	machine/move.c \
 	machine/control.c \

@@ -1,6 +1,7 @@
 /* machine/move.c: data movement between registers and memory: mov and
  * its sign/zero-extending forms, lea, xchg, movbe, movnti and the nops.
  */
+#include "machine/cpu_sys.h"
 #include "machine/exec.h"
 
 void op_mov_EG(struct cpu *c, const struct insn *i)
@@ -30,6 +31,10 @@ void op_mov_ES(struct cpu *c, const struct insn *i)
 	unsigned s = (i->modrm >> 3) & 7;
 	if (s > 5)
 		cpu_ud(c);
+	if (c->sys) {
+		rm_write(c, i, i->mod3 ? i->osz : 2, cpu_sys_selector(c, s));
+		return;
+	}
 	/* A register destination takes the zero-extended selector; memory
 	 * always gets 16 bits. */
 	rm_write(c, i, i->mod3 ? i->osz : 2, c->cpl == 3 ? sel[s] : 0);
@@ -50,7 +55,9 @@ void op_lea(struct cpu *c, const struct insn *i)
 
 void op_movsxd(struct cpu *c, const struct insn *i)
 {
-	uint64_t v = rm_read(c, i, i->osz == 2 ? 2 : 4);
+	/* The source is 32 bits whatever the operand size (a 16-bit form
+	 * still reads 4 bytes of memory, as hardware does). */
+	uint64_t v = rm_read(c, i, 4);
 	reg_write(c, i, i->reg, i->osz, i->osz == 8 ? sign_extend(v, 4) : v);
 }
 

@@ -8,13 +8,16 @@
  * instruction (through <emmintrin.h>) with the guest's MXCSR loaded:
  *
  *     uint32_t saved = sse_host_enter(c);    // guest RC/DAZ/FTZ, all masked
- *     ... operands read from volatile, result stored to volatile ...
+ *     __asm__ volatile("addsd %1, %0" : "+x"(x) : "x"(y));
  *     sse_host_leave(c, saved);              // sticky flags -> guest MXCSR
  *
- * Operands pass through volatile objects so the compiler cannot move the
- * arithmetic across the MXCSR switches.  Exceptions are always masked on
- * the host; an unmasked guest exception only sets its flag (no #XM is
- * raised: documented limitation).  rcpps/rsqrtps are approximations whose
+ * Each floating-point operation is a single `asm volatile` host
+ * instruction, so the compiler can neither move it across the MXCSR
+ * switches nor speculate it (a speculated packed op would raise flags
+ * the scalar op does not).  Integer SIMD, which touches no MXCSR state,
+ * uses the <emmintrin.h> intrinsics.  Exceptions are always masked on
+ * the host; when the guest has one unmasked, sse_host_leave() raises #XM
+ * before the result is stored.  rcpps/rsqrtps are approximations whose
  * bits differ between host CPUs, so they are computed here in software
  * (correctly rounded 1/x and 1/sqrt(x), within the SDM's error bound).
  */
@@ -36,9 +39,28 @@ uint32_t sse_host_enter(const struct cpu *c)
 
 void sse_host_leave(struct cpu *c, uint32_t saved)
 {
-	uint32_t now = _mm_getcsr();
+	uint32_t raised = _mm_getcsr() & 0x3F;
 	_mm_setcsr(saved);
-	c->mxcsr |= now & 0x3F;
+	/* Exceptions the guest left unmasked: #XM, destination not written
+	 * (SDM vol. 1, 11.5.1).  Invalid, denormal and divide-by-zero are
+	 * detected before computing, so if one of those is unmasked the
+	 * post-computation flags (overflow, underflow, precision) never
+	 * arise. */
+	uint32_t unmasked = ~(c->mxcsr >> 7) & 0x3F;
+	uint32_t pre = raised & 0x7;
+	if (pre & unmasked) {
+		c->mxcsr |= pre;
+		cpu_fault(c, CPU_EXC_XM, 0);
+	}
+	if (raised & unmasked) {
+		/* An unmasked overflow or underflow delivers no result, so
+		 * there is no inexact result either. */
+		if (raised & unmasked & 0x18)
+			raised &= ~0x20u;
+		c->mxcsr |= raised;
+		cpu_fault(c, CPU_EXC_XM, 0);
+	}
+	c->mxcsr |= raised;
 }
 
 /* ---- operand access ---- */
@@ -131,10 +153,12 @@ void op_sse_movs_store(struct cpu *c, const struct insn *i)
 
 void op_sse_movlp(struct cpu *c, const struct insn *i)
 {
+	uint8_t v[8];
 	if (i->mod3)            /* movhlps */
-		memcpy(c->xmm[i->reg], c->xmm[i->rm] + 8, 8);
+		memcpy(v, c->xmm[i->rm] + 8, 8);
 	else
-		mem_read_buf(c, insn_ea(c, i), c->xmm[i->reg], 8);
+		mem_read_buf(c, insn_ea(c, i), v, 8);   /* may fault: nothing written yet */
+	memcpy(c->xmm[i->reg], v, 8);
 }
 
 void op_sse_movlp_store(struct cpu *c, const struct insn *i)
@@ -144,10 +168,12 @@ void op_sse_movlp_store(struct cpu *c, const struct insn *i)
 
 void op_sse_movhp(struct cpu *c, const struct insn *i)
 {
+	uint8_t v[8];
 	if (i->mod3)            /* movlhps */
-		memcpy(c->xmm[i->reg] + 8, c->xmm[i->rm], 8);
+		memcpy(v, c->xmm[i->rm], 8);
 	else
-		mem_read_buf(c, insn_ea(c, i), c->xmm[i->reg] + 8, 8);
+		mem_read_buf(c, insn_ea(c, i), v, 8);
+	memcpy(c->xmm[i->reg] + 8, v, 8);
 }
 
 void op_sse_movhp_store(struct cpu *c, const struct insn *i)
@@ -237,31 +263,42 @@ void op_sse_pextrw(struct cpu *c, const struct insn *i)
 
 /* ---- floating point ---- */
 
+/* The approximations treat denormal inputs as zero and flush denormal
+ * results to zero, whatever MXCSR says (observed on hardware). */
 static float soft_rcp(float x)
 {
-	return (float)(1.0 / (double)x);
+	if (fpclassify(x) == FP_SUBNORMAL)
+		x = copysignf(0.0f, x);
+	float r = (float)(1.0 / (double)x);
+	if (fpclassify(r) == FP_SUBNORMAL)
+		r = copysignf(0.0f, r);
+	return r;
 }
 
 static float soft_rsqrt(float x)
 {
+	if (fpclassify(x) == FP_SUBNORMAL)
+		x = copysignf(0.0f, x);
 	if (x < 0)
 		return -NAN;            /* the default QNaN, 0xFFC00000 */
 	return (float)(1.0 / sqrt((double)x));
 }
 
+/* One host instruction, "ins %src, %dest", on x (dest, V) and y (src, W).
+ * asm volatile: the compiler may neither drop nor speculate it, so the
+ * MXCSR flags it raises are exactly the instruction's. */
+#define HOST2(ins) __asm__ volatile(ins " %1, %0" : "+x"(x) : "x"(y))
+
 void op_sse_fp(struct cpu *c, const struct insn *i)
 {
 	unsigned p = pfx(i);
 	unsigned len = p == MP_F3 ? 4 : p == MP_F2 ? 8 : 16;
-	__m128i a = load_v(c, i), b = load_w(c, i, len);
-	volatile __m128 va = _mm_castsi128_ps(a), vb = _mm_castsi128_ps(b);
-	volatile __m128d da = _mm_castsi128_pd(a), db = _mm_castsi128_pd(b);
-	volatile __m128i out;
+	__m128i x = load_v(c, i), y = load_w(c, i, len);
 
 	if (i->opcode == 0x52 || i->opcode == 0x53) {
 		float f[4], g[4];
-		memcpy(f, &a, 16);
-		memcpy(g, &b, 16);
+		memcpy(f, &x, 16);
+		memcpy(g, &y, 16);
 		for (unsigned k = 0; k < (p == MP_F3 ? 1u : 4u); k++)
 			f[k] = i->opcode == 0x53 ? soft_rcp(g[k]) : soft_rsqrt(g[k]);
 		memcpy(c->xmm[i->reg], f, 16);
@@ -269,35 +306,38 @@ void op_sse_fp(struct cpu *c, const struct insn *i)
 	}
 
 	uint32_t saved = sse_host_enter(c);
-	if (p == MP_NONE || p == MP_F3) {
-		__m128 x = va, y = vb, r;
-		bool s = p == MP_F3;
-		switch (i->opcode) {
-		case 0x51: r = s ? _mm_move_ss(x, _mm_sqrt_ss(y)) : _mm_sqrt_ps(y); break;
-		case 0x58: r = s ? _mm_add_ss(x, y) : _mm_add_ps(x, y); break;
-		case 0x59: r = s ? _mm_mul_ss(x, y) : _mm_mul_ps(x, y); break;
-		case 0x5C: r = s ? _mm_sub_ss(x, y) : _mm_sub_ps(x, y); break;
-		case 0x5D: r = s ? _mm_min_ss(x, y) : _mm_min_ps(x, y); break;
-		case 0x5E: r = s ? _mm_div_ss(x, y) : _mm_div_ps(x, y); break;
-		default: r = s ? _mm_max_ss(x, y) : _mm_max_ps(x, y); break;
-		}
-		out = _mm_castps_si128(r);
-	} else {
-		__m128d x = da, y = db, r;
-		bool s = p == MP_F2;
-		switch (i->opcode) {
-		case 0x51: r = s ? _mm_sqrt_sd(x, y) : _mm_sqrt_pd(y); break;
-		case 0x58: r = s ? _mm_add_sd(x, y) : _mm_add_pd(x, y); break;
-		case 0x59: r = s ? _mm_mul_sd(x, y) : _mm_mul_pd(x, y); break;
-		case 0x5C: r = s ? _mm_sub_sd(x, y) : _mm_sub_pd(x, y); break;
-		case 0x5D: r = s ? _mm_min_sd(x, y) : _mm_min_pd(x, y); break;
-		case 0x5E: r = s ? _mm_div_sd(x, y) : _mm_div_pd(x, y); break;
-		default: r = s ? _mm_max_sd(x, y) : _mm_max_pd(x, y); break;
-		}
-		out = _mm_castpd_si128(r);
+	switch (i->opcode << 4 | p) {
+	case 0x510 | MP_NONE: HOST2("sqrtps"); break;
+	case 0x510 | MP_66: HOST2("sqrtpd"); break;
+	case 0x510 | MP_F3: HOST2("sqrtss"); break;
+	case 0x510 | MP_F2: HOST2("sqrtsd"); break;
+	case 0x580 | MP_NONE: HOST2("addps"); break;
+	case 0x580 | MP_66: HOST2("addpd"); break;
+	case 0x580 | MP_F3: HOST2("addss"); break;
+	case 0x580 | MP_F2: HOST2("addsd"); break;
+	case 0x590 | MP_NONE: HOST2("mulps"); break;
+	case 0x590 | MP_66: HOST2("mulpd"); break;
+	case 0x590 | MP_F3: HOST2("mulss"); break;
+	case 0x590 | MP_F2: HOST2("mulsd"); break;
+	case 0x5C0 | MP_NONE: HOST2("subps"); break;
+	case 0x5C0 | MP_66: HOST2("subpd"); break;
+	case 0x5C0 | MP_F3: HOST2("subss"); break;
+	case 0x5C0 | MP_F2: HOST2("subsd"); break;
+	case 0x5D0 | MP_NONE: HOST2("minps"); break;
+	case 0x5D0 | MP_66: HOST2("minpd"); break;
+	case 0x5D0 | MP_F3: HOST2("minss"); break;
+	case 0x5D0 | MP_F2: HOST2("minsd"); break;
+	case 0x5E0 | MP_NONE: HOST2("divps"); break;
+	case 0x5E0 | MP_66: HOST2("divpd"); break;
+	case 0x5E0 | MP_F3: HOST2("divss"); break;
+	case 0x5E0 | MP_F2: HOST2("divsd"); break;
+	case 0x5F0 | MP_NONE: HOST2("maxps"); break;
+	case 0x5F0 | MP_66: HOST2("maxpd"); break;
+	case 0x5F0 | MP_F3: HOST2("maxss"); break;
+	default: HOST2("maxsd"); break;
 	}
 	sse_host_leave(c, saved);
-	store_v(c, i, out);
+	store_v(c, i, x);
 }
 
 void op_sse_logic(struct cpu *c, const struct insn *i)
@@ -312,98 +352,57 @@ void op_sse_logic(struct cpu *c, const struct insn *i)
 	store_v(c, i, r);
 }
 
+/* cmpXX with the predicate as an immediate: one case per predicate. */
+#define HOSTCMP(ins) do { switch (pred) { \
+	case 0: __asm__ volatile(ins " $0, %1, %0" : "+x"(x) : "x"(y)); break; \
+	case 1: __asm__ volatile(ins " $1, %1, %0" : "+x"(x) : "x"(y)); break; \
+	case 2: __asm__ volatile(ins " $2, %1, %0" : "+x"(x) : "x"(y)); break; \
+	case 3: __asm__ volatile(ins " $3, %1, %0" : "+x"(x) : "x"(y)); break; \
+	case 4: __asm__ volatile(ins " $4, %1, %0" : "+x"(x) : "x"(y)); break; \
+	case 5: __asm__ volatile(ins " $5, %1, %0" : "+x"(x) : "x"(y)); break; \
+	case 6: __asm__ volatile(ins " $6, %1, %0" : "+x"(x) : "x"(y)); break; \
+	default: __asm__ volatile(ins " $7, %1, %0" : "+x"(x) : "x"(y)); break; \
+	} } while (0)
+
 void op_sse_cmp(struct cpu *c, const struct insn *i)
 {
-	unsigned p = pfx(i), pred = i->imm & 7;
+	unsigned p = pfx(i), pred = i->imm & 7;        /* imm8[7:3] reserved */
 	unsigned len = p == MP_F3 ? 4 : p == MP_F2 ? 8 : 16;
-	__m128i a = load_v(c, i), b = load_w(c, i, len);
-	volatile __m128 va = _mm_castsi128_ps(a), vb = _mm_castsi128_ps(b);
-	volatile __m128d da = _mm_castsi128_pd(a), db = _mm_castsi128_pd(b);
-	volatile __m128i out;
+	__m128i x = load_v(c, i), y = load_w(c, i, len);
 	uint32_t saved = sse_host_enter(c);
-	if (p == MP_NONE || p == MP_F3) {
-		__m128 x = va, y = vb, r;
-		bool s = p == MP_F3;
-		switch (pred) {
-		case 0: r = s ? _mm_cmpeq_ss(x, y) : _mm_cmpeq_ps(x, y); break;
-		case 1: r = s ? _mm_cmplt_ss(x, y) : _mm_cmplt_ps(x, y); break;
-		case 2: r = s ? _mm_cmple_ss(x, y) : _mm_cmple_ps(x, y); break;
-		case 3: r = s ? _mm_cmpunord_ss(x, y) : _mm_cmpunord_ps(x, y); break;
-		case 4: r = s ? _mm_cmpneq_ss(x, y) : _mm_cmpneq_ps(x, y); break;
-		case 5: r = s ? _mm_cmpnlt_ss(x, y) : _mm_cmpnlt_ps(x, y); break;
-		case 6: r = s ? _mm_cmpnle_ss(x, y) : _mm_cmpnle_ps(x, y); break;
-		default: r = s ? _mm_cmpord_ss(x, y) : _mm_cmpord_ps(x, y); break;
-		}
-		out = _mm_castps_si128(r);
-	} else {
-		__m128d x = da, y = db, r;
-		bool s = p == MP_F2;
-		switch (pred) {
-		case 0: r = s ? _mm_cmpeq_sd(x, y) : _mm_cmpeq_pd(x, y); break;
-		case 1: r = s ? _mm_cmplt_sd(x, y) : _mm_cmplt_pd(x, y); break;
-		case 2: r = s ? _mm_cmple_sd(x, y) : _mm_cmple_pd(x, y); break;
-		case 3: r = s ? _mm_cmpunord_sd(x, y) : _mm_cmpunord_pd(x, y); break;
-		case 4: r = s ? _mm_cmpneq_sd(x, y) : _mm_cmpneq_pd(x, y); break;
-		case 5: r = s ? _mm_cmpnlt_sd(x, y) : _mm_cmpnlt_pd(x, y); break;
-		case 6: r = s ? _mm_cmpnle_sd(x, y) : _mm_cmpnle_pd(x, y); break;
-		default: r = s ? _mm_cmpord_sd(x, y) : _mm_cmpord_pd(x, y); break;
-		}
-		out = _mm_castpd_si128(r);
+	switch (p) {
+	case MP_NONE: HOSTCMP("cmpps"); break;
+	case MP_66: HOSTCMP("cmppd"); break;
+	case MP_F3: HOSTCMP("cmpss"); break;
+	default: HOSTCMP("cmpsd"); break;
 	}
 	sse_host_leave(c, saved);
-	store_v(c, i, out);
+	store_v(c, i, x);
 }
 
 void op_sse_comi(struct cpu *c, const struct insn *i)
 {
 	bool dbl = pfx(i) == MP_66, signal = i->opcode == 0x2F;
-	__m128i a = load_v(c, i), b = load_w(c, i, dbl ? 8 : 4);
-	volatile __m128i va = a, vb = b;
-	/* The host instruction, for its exception flags only. */
+	__m128i x = load_v(c, i), y = load_w(c, i, dbl ? 8 : 4);
+	uint8_t zf, pf, cf;
 	uint32_t saved = sse_host_enter(c);
+#define HOSTCOMI(ins) __asm__ volatile(ins " %3, %4\n\tsetz %0\n\tsetp %1\n\tsetc %2" \
+		: "=q"(zf), "=q"(pf), "=q"(cf) : "x"(y), "x"(x) : "cc")
 	if (dbl) {
-		__m128d x = _mm_castsi128_pd(va), y = _mm_castsi128_pd(vb);
-		volatile int r = signal ? _mm_comieq_sd(x, y) : _mm_ucomieq_sd(x, y);
-		(void)r;
+		if (signal)
+			HOSTCOMI("comisd");
+		else
+			HOSTCOMI("ucomisd");
 	} else {
-		__m128 x = _mm_castsi128_ps(va), y = _mm_castsi128_ps(vb);
-		volatile int r = signal ? _mm_comieq_ss(x, y) : _mm_ucomieq_ss(x, y);
-		(void)r;
+		if (signal)
+			HOSTCOMI("comiss");
+		else
+			HOSTCOMI("ucomiss");
 	}
+#undef HOSTCOMI
 	sse_host_leave(c, saved);
-	/* The flags by definition (SDM UCOMISD): unordered ZF PF CF = 111,
-	 * greater 000, less 001, equal 100; OF SF AF cleared.  DAZ makes
-	 * denormal inputs compare as zero. */
-	double x, y;
-	if (dbl) {
-		memcpy(&x, &a, 8);
-		memcpy(&y, &b, 8);
-	} else {
-		float fx, fy;
-		memcpy(&fx, &a, 4);
-		memcpy(&fy, &b, 4);
-		if ((c->mxcsr & 0x40) && fpclassify(fx) == FP_SUBNORMAL)
-			fx = copysignf(0.0f, fx);
-		if ((c->mxcsr & 0x40) && fpclassify(fy) == FP_SUBNORMAL)
-			fy = copysignf(0.0f, fy);
-		x = fx, y = fy;
-	}
-	if (dbl && (c->mxcsr & 0x40)) {
-		if (fpclassify(x) == FP_SUBNORMAL)
-			x = copysign(0.0, x);
-		if (fpclassify(y) == FP_SUBNORMAL)
-			y = copysign(0.0, y);
-	}
-	uint64_t f;
-	if (isnan(x) || isnan(y))
-		f = FL_ZF | FL_PF | FL_CF;
-	else if (isgreater(x, y))
-		f = 0;
-	else if (isless(x, y))
-		f = FL_CF;
-	else
-		f = FL_ZF;
-	set_flags(c, FL_STATUS, f);
+	/* OF, SF and AF are cleared (SDM COMISD). */
+	set_flags(c, FL_STATUS, (zf ? FL_ZF : 0) | (pf ? FL_PF : 0) | (cf ? FL_CF : 0));
 }
 
 void op_sse_shuf(struct cpu *c, const struct insn *i)
@@ -445,39 +444,43 @@ void op_sse_unpck(struct cpu *c, const struct insn *i)
 void op_sse_cvt(struct cpu *c, const struct insn *i)
 {
 	unsigned p = pfx(i), op = i->opcode;
-	volatile __m128i out;
 	uint32_t saved;
 
 	if (op == 0x2A) {               /* cvtsi2ss/sd: integer from Ey */
-		volatile int64_t v = (int64_t)sign_extend(rm_read(c, i, i->osz), i->osz);
-		volatile __m128i a = load_v(c, i);
+		uint64_t v = rm_read(c, i, i->osz);
+		uint32_t v32 = (uint32_t)v;
+		__m128i x = load_v(c, i);
 		saved = sse_host_enter(c);
-		if (p == MP_F3)
-			out = _mm_castps_si128(i->osz == 8 ? _mm_cvtsi64_ss(_mm_castsi128_ps(a), v)
-					       : _mm_cvtsi32_ss(_mm_castsi128_ps(a), (int)v));
+		if (p == MP_F3 && i->osz == 8)
+			__asm__ volatile("cvtsi2ssq %1, %0" : "+x"(x) : "r"(v));
+		else if (p == MP_F3)
+			__asm__ volatile("cvtsi2ssl %1, %0" : "+x"(x) : "r"(v32));
+		else if (i->osz == 8)
+			__asm__ volatile("cvtsi2sdq %1, %0" : "+x"(x) : "r"(v));
 		else
-			out = _mm_castpd_si128(i->osz == 8 ? _mm_cvtsi64_sd(_mm_castsi128_pd(a), v)
-					       : _mm_cvtsi32_sd(_mm_castsi128_pd(a), (int)v));
+			__asm__ volatile("cvtsi2sdl %1, %0" : "+x"(x) : "r"(v32));
 		sse_host_leave(c, saved);
-		store_v(c, i, out);
+		store_v(c, i, x);
 		return;
 	}
 	if (op == 0x2C || op == 0x2D) { /* to integer in Gy */
-		volatile __m128i b = load_w(c, i, p == MP_F3 ? 4 : 8);
-		volatile int64_t r;
-		bool t = op == 0x2C, q = i->osz == 8;
+		__m128i y = load_w(c, i, p == MP_F3 ? 4 : 8);
+		uint64_t r = 0;
+		uint32_t r32 = 0;
+		bool q = i->osz == 8;
 		saved = sse_host_enter(c);
-		if (p == MP_F3) {
-			__m128 x = _mm_castsi128_ps(b);
-			r = q ? (t ? _mm_cvttss_si64(x) : _mm_cvtss_si64(x))
-			      : (t ? _mm_cvttss_si32(x) : _mm_cvtss_si32(x));
-		} else {
-			__m128d x = _mm_castsi128_pd(b);
-			r = q ? (t ? _mm_cvttsd_si64(x) : _mm_cvtsd_si64(x))
-			      : (t ? _mm_cvttsd_si32(x) : _mm_cvtsd_si32(x));
+		switch ((op == 0x2C) << 2 | (p == MP_F3) << 1 | q) {
+		case 0: __asm__ volatile("cvtsd2si %1, %0" : "=r"(r32) : "x"(y)); break;
+		case 1: __asm__ volatile("cvtsd2si %1, %0" : "=r"(r) : "x"(y)); break;
+		case 2: __asm__ volatile("cvtss2si %1, %0" : "=r"(r32) : "x"(y)); break;
+		case 3: __asm__ volatile("cvtss2si %1, %0" : "=r"(r) : "x"(y)); break;
+		case 4: __asm__ volatile("cvttsd2si %1, %0" : "=r"(r32) : "x"(y)); break;
+		case 5: __asm__ volatile("cvttsd2si %1, %0" : "=r"(r) : "x"(y)); break;
+		case 6: __asm__ volatile("cvttss2si %1, %0" : "=r"(r32) : "x"(y)); break;
+		default: __asm__ volatile("cvttss2si %1, %0" : "=r"(r) : "x"(y)); break;
 		}
 		sse_host_leave(c, saved);
-		reg_write(c, i, i->reg, i->osz, (uint64_t)r);
+		reg_write(c, i, i->reg, i->osz, q ? r : r32);
 		return;
 	}
 	/* xmm to xmm.  Source widths: 8 bytes for cvtps2pd/cvtdq2pd,
@@ -487,24 +490,22 @@ void op_sse_cvt(struct cpu *c, const struct insn *i)
 		len = 8;
 	else if (op == 0x5A && p == MP_F3)
 		len = 4;
-	volatile __m128i a = load_v(c, i), b = load_w(c, i, len);
+	__m128i x = load_v(c, i), y = load_w(c, i, len);
 	saved = sse_host_enter(c);
-	__m128i x = a, y = b, r;
 	switch (op << 4 | p) {
-	case 0x5A0 | MP_NONE: r = _mm_castpd_si128(_mm_cvtps_pd(_mm_castsi128_ps(y))); break;
-	case 0x5A0 | MP_66: r = _mm_castps_si128(_mm_cvtpd_ps(_mm_castsi128_pd(y))); break;
-	case 0x5A0 | MP_F3: r = _mm_castpd_si128(_mm_cvtss_sd(_mm_castsi128_pd(x), _mm_castsi128_ps(y))); break;
-	case 0x5A0 | MP_F2: r = _mm_castps_si128(_mm_cvtsd_ss(_mm_castsi128_ps(x), _mm_castsi128_pd(y))); break;
-	case 0x5B0 | MP_NONE: r = _mm_castps_si128(_mm_cvtepi32_ps(y)); break;
-	case 0x5B0 | MP_66: r = _mm_cvtps_epi32(_mm_castsi128_ps(y)); break;
-	case 0x5B0 | MP_F3: r = _mm_cvttps_epi32(_mm_castsi128_ps(y)); break;
-	case 0xE60 | MP_66: r = _mm_cvttpd_epi32(_mm_castsi128_pd(y)); break;
-	case 0xE60 | MP_F3: r = _mm_castpd_si128(_mm_cvtepi32_pd(y)); break;
-	default: r = _mm_cvtpd_epi32(_mm_castsi128_pd(y)); break;
+	case 0x5A0 | MP_NONE: HOST2("cvtps2pd"); break;
+	case 0x5A0 | MP_66: HOST2("cvtpd2ps"); break;
+	case 0x5A0 | MP_F3: HOST2("cvtss2sd"); break;
+	case 0x5A0 | MP_F2: HOST2("cvtsd2ss"); break;
+	case 0x5B0 | MP_NONE: HOST2("cvtdq2ps"); break;
+	case 0x5B0 | MP_66: HOST2("cvtps2dq"); break;
+	case 0x5B0 | MP_F3: HOST2("cvttps2dq"); break;
+	case 0xE60 | MP_66: HOST2("cvttpd2dq"); break;
+	case 0xE60 | MP_F3: HOST2("cvtdq2pd"); break;
+	default: HOST2("cvtpd2dq"); break;
 	}
-	out = r;
 	sse_host_leave(c, saved);
-	store_v(c, i, out);
+	store_v(c, i, x);
 }
 
 /* ---- packed integer ---- */

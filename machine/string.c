@@ -84,7 +84,6 @@ static void string_op(struct cpu *c, const struct insn *i, enum str_kind k)
 		if (cx == 0)
 			return;
 		uint64_t si = reg_read(c, i, CPU_RSI, asz), di = reg_read(c, i, CPU_RDI, asz);
-		uint64_t done = 1;
 		bool stop = false;
 
 		if (rep && step > 0 && (k == STR_MOVS || k == STR_STOS) &&
@@ -134,17 +133,18 @@ static void string_op(struct cpu *c, const struct insn *i, enum str_kind k)
 			reg_write(c, i, CPU_RDI, asz, di);
 		if (!rep)
 			return;
-		reg_write(c, i, CPU_RCX, asz, cx - done);
+		reg_write(c, i, CPU_RCX, asz, cx - 1);
 		if (k == STR_CMPS || k == STR_SCAS) {
 			bool zf = (c->rflags & FL_ZF) != 0;
 			stop = i->rep == 0xF3 ? !zf : zf;
 		}
-		if (stop || cx - done == 0)
+		if (stop || cx == 1)
 			return;
-		iters -= done;
+		iters--;
 	}
 	/* Chunk used up with work left: run this instruction again. */
-	c->next_rip = c->rip;
+	if (reg_read(c, i, CPU_RCX, asz) != 0)
+		c->next_rip = c->rip;
 }
 
 void op_movs(struct cpu *c, const struct insn *i) { string_op(c, i, STR_MOVS); }

@@ -18,6 +18,7 @@ int cmd_run(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_campaign(int argc, char **argv);
+int cmd_boot(int argc, char **argv);
 
 /* Shared option parsing helpers. */
 int cli_parse_u64(const char *opt, const char *text, unsigned long long *out);

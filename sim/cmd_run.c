@@ -1,14 +1,16 @@
 /* sim/cmd_run.c: `phantom-sim run`, the main job.
  *
- * Load the config, apply --set overrides and --seed, and run the machine
- * it describes until a limit or the guest ends the run.  All validation
- * happens before anything is created or written, so bad input leaves every
- * file as it was.
+ * Load the config, apply --set overrides and --seed, build the machine it
+ * describes (machine/machine.c) with the built-in Phantom guest unless
+ * guest.kernel names another kernel, and run it until a limit or the
+ * guest ends the run.  The config is validated before anything is created
+ * or written, so bad input leaves every file as it was.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "machine/machine.h"
 #include "sim/cli.h"
 #include "sim/config.h"
 #include "sim/sim.h"
@@ -164,18 +166,37 @@ int cmd_run(int argc, char **argv)
 	sim.max_insns = cfg.run.max_insns;
 	*stats_counter(&sim.stats, "run.seed") = cfg.run.seed;
 
-	/* The machine (CPU, devices, guest) is assembled here once the PC
-	 * machine exists (issue #4); until then the run has only the event
-	 * core, which goes idle at once. */
-	enum sim_stop why = sim_run_events(&sim, sim.max_time ? sim.max_time : SIM_TIME_MAX);
-	if (why == SIM_STOP_NONE)
-		why = SIM_STOP_IDLE;
+	/* stdout carries the guest's console: keep it in order with what the
+	 * simulator prints on stderr. */
+	fflush(stdout);
+	struct machine m;
+	if (machine_init(&m, &sim, &cfg, err, sizeof err) < 0) {
+		fprintf(stderr, "phantom-sim: %s\n", err);
+		machine_free(&m, err, sizeof err);
+		sim_free(&sim);
+		config_free(&cfg);
+		goto out;
+	}
+	enum machine_exit why = machine_run(&m);
+	fflush(stdout);
 	*stats_counter(&sim.stats, "run.sim_time_ps") = sim.now;
-	fprintf(stderr, "phantom-sim: %s: stopped (%s) at %llu ps of simulated time\n",
-		config_path, sim_stop_name(why), (unsigned long long)sim.now);
+	*stats_counter(&sim.stats, "run.insns") = sim.insns;
 
+	/* A run ends as configured when it reaches its limit or the guest
+	 * powers off cleanly (debug-exit value 0); anything else is a guest
+	 * failure. */
+	rc = EXIT_GUEST;
+	if (why == MACHINE_EXIT_LIMIT || why == MACHINE_EXIT_STOPPED ||
+	    (why == MACHINE_EXIT_DEBUG_EXIT && m.exit_code == 1))
+		rc = EXIT_OK;
+	fprintf(stderr, "phantom-sim: %s: %s after %llu instructions, %llu ps of simulated time\n",
+		config_path, machine_exit_name(why), (unsigned long long)sim.insns,
+		(unsigned long long)sim.now);
+	if (machine_free(&m, err, sizeof err)) {
+		fprintf(stderr, "phantom-sim: %s\n", err);
+		rc = EXIT_HOST;
+	}
 	stats_print(&sim.stats, stderr);
-	rc = EXIT_OK;
 	if (stats_path && write_stats(&sim, stats_path))
 		rc = EXIT_HOST;
 	sim_free(&sim);

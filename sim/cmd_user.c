@@ -51,7 +51,8 @@ static void usage(FILE *out)
 		"        SIGPIPE (141); a signal the guest sends itself (abort) ends it\n"
 		"  2   bad command line or PROGRAM not loadable (one line on stderr)\n"
 		"  3   could not write the --stats file\n"
-		"  124 --max-insns reached\n");
+		"  124 --max-insns reached\n"
+		"\ndetails: docs/user-mode.md\n");
 }
 
 /* The signal Linux sends for each exception vector (arch/x86/kernel/traps.c). */
@@ -186,7 +187,8 @@ static int run(struct sim *sim, struct bus *bus, struct cpu *cpu, struct linux_p
 			if (sim->max_insns - sim->insns < budget)
 				budget = sim->max_insns - sim->insns;
 		}
-		switch (cpu_run(cpu, budget)) {
+		enum cpu_exit why = cpu_run(cpu, budget);
+		switch (why) {
 		case CPU_EXIT_SYSCALL:
 			linux_syscall(p);
 			break;
@@ -202,6 +204,10 @@ static int run(struct sim *sim, struct bus *bus, struct cpu *cpu, struct linux_p
 			return 128 + 11;
 		case CPU_EXIT_STOP:
 			fprintf(stderr, "phantom-sim: run stopped (%s)\n", sim_stop_name(sim->stop));
+			return EXIT_GUEST;
+		default:        /* system-mode exits cannot happen in user mode */
+			fprintf(stderr, "phantom-sim: unexpected CPU exit in user mode (%s) at rip=%#llx\n",
+				cpu_exit_name(why), (unsigned long long)cpu->rip);
 			return EXIT_GUEST;
 		}
 	}

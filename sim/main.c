@@ -20,7 +20,7 @@ static const struct subcommand subcommands[] = {
 	{"run", cmd_run, "build the machine from a config and run it", NULL},
 	{"user", cmd_user, "run a static x86-64 Linux ELF in user mode", NULL},
 	{"trace", cmd_trace, "export or plot a recorded trace", NULL},
-	{"boot", NULL, "boot a Multiboot kernel", "#4"},
+	{"boot", cmd_boot, "boot a Multiboot kernel, like qemu-system-x86_64 -kernel", NULL},
 	{"campaign", cmd_campaign, "fault-injection campaigns (merge works; runs need #4/#7)", NULL},
 };
 

@@ -319,6 +319,58 @@ START_TEST(cpuid_consistency)
 }
 END_TEST
 
+/* Every feature bit is checked against the instruction it promises:
+ * advertised -> executes, not advertised -> #UD. */
+START_TEST(cpuid_matches_implementation)
+{
+	static const struct {
+		const char *name;
+		uint32_t leaf, reg, bit;        /* reg: 0 eax 1 ebx 2 ecx 3 edx */
+		uint8_t code[6];
+	} probe[] = {
+		{ "fpu: fld1", 1, 3, 0, { 0xd9, 0xe8 } },
+		{ "tsc: rdtsc", 1, 3, 4, { 0x0f, 0x31 } },
+		{ "cx8: cmpxchg8b [rdi]", 1, 3, 8, { 0x0f, 0xc7, 0x0f } },
+		{ "cmov: cmovz eax,ebx", 1, 3, 15, { 0x0f, 0x44, 0xc3 } },
+		{ "clfsh: clflush [rdi]", 1, 3, 19, { 0x0f, 0xae, 0x3f } },
+		{ "mmx: paddb mm0,mm1", 1, 3, 23, { 0x0f, 0xfc, 0xc1 } },
+		{ "fxsr: fxsave [rdi]", 1, 3, 24, { 0x0f, 0xae, 0x07 } },
+		{ "sse: addps", 1, 3, 25, { 0x0f, 0x58, 0xc1 } },
+		{ "sse2: paddq", 1, 3, 26, { 0x66, 0x0f, 0xd4, 0xc1 } },
+		{ "sse3: haddps", 1, 2, 0, { 0xf2, 0x0f, 0x7c, 0xc1 } },
+		{ "ssse3: pshufb", 1, 2, 9, { 0x66, 0x0f, 0x38, 0x00, 0xc1 } },
+		{ "cx16: cmpxchg16b [rdi]", 1, 2, 13, { 0x48, 0x0f, 0xc7, 0x0f } },
+		{ "sse4.1: pmulld", 1, 2, 19, { 0x66, 0x0f, 0x38, 0x40, 0xc1 } },
+		{ "sse4.2: crc32", 1, 2, 20, { 0xf2, 0x0f, 0x38, 0xf1, 0xc3 } },
+		{ "movbe: movbe eax,[rdi]", 1, 2, 22, { 0x0f, 0x38, 0xf0, 0x07 } },
+		{ "popcnt", 1, 2, 23, { 0xf3, 0x0f, 0xb8, 0xc3 } },
+		{ "osxsave: xgetbv", 1, 2, 27, { 0x0f, 0x01, 0xd0 } },
+		{ "avx: vzeroupper", 1, 2, 28, { 0xc5, 0xf8, 0x77 } },
+		{ "rdrand", 1, 2, 30, { 0x0f, 0xc7, 0xf0 } },
+		{ "bmi1: andn", 7, 1, 3, { 0xc4, 0xe2, 0x78, 0xf2, 0xc3 } },
+		{ "clflushopt", 7, 1, 23, { 0x66, 0x0f, 0xae, 0x3f } },
+		{ "clwb", 7, 1, 24, { 0x66, 0x0f, 0xae, 0x37 } },
+		{ "lahf-lm: lahf", 0x80000001u, 2, 0, { 0x9f } },
+		{ "abm: lzcnt", 0x80000001u, 2, 5, { 0xf3, 0x0f, 0xbd, 0xc3 } },
+		{ "prefetchw", 0x80000001u, 2, 8, { 0x0f, 0x0d, 0x0f } },
+		{ "syscall", 0x80000001u, 3, 11, { 0x0f, 0x05 } },
+		{ "rdtscp", 0x80000001u, 3, 27, { 0x0f, 0x01, 0xf9 } },
+	};
+	for (unsigned k = 0; k < sizeof probe / sizeof probe[0]; k++) {
+		uint32_t r[4];
+		cpu_cpuid(H.c, probe[k].leaf, 0, r);
+		bool has = (r[probe[k].reg] >> probe[k].bit) & 1;
+		cpu_set_mode_user64(H.c);
+		H.c->gpr[CPU_RDI] = DATA;
+		h_load(&H, probe[k].code, sizeof probe[k].code);
+		enum cpu_exit e = cpu_run(H.c, 1);
+		bool ud = e == CPU_EXIT_EXCEPTION && H.c->exc_vector == CPU_EXC_UD;
+		if (has == ud)
+			ck_abort_msg("%s: advertised %d but #UD %d", probe[k].name, has, ud);
+	}
+}
+END_TEST
+
 /* xor eax,eax; cpuid; int3 -- the instruction agrees with cpu_cpuid() */
 static const uint8_t cpuid0[] = { 0x31, 0xc0, 0x0f, 0xa2, 0xcc };
 START_TEST(cpuid_instruction)
@@ -359,6 +411,23 @@ START_TEST(self_modifying_code)
 	two[1] = 2;
 	RUN(&H, two);
 	ck_assert_uint_eq(H.c->gpr[CPU_RAX], 2);
+}
+END_TEST
+
+START_TEST(smc_in_page_crossing_instruction)
+{
+	/* mov eax, 0x44332211 at CODE+0xffd: its immediate runs into the
+	 * next page; int3 follows.  Patch the part in the second page. */
+	static const uint8_t mov[] = { 0xb8, 0x11, 0x22, 0x33, 0x44, 0xcc };
+	ck_assert_int_eq(bus_dma_write(&H.bus, CODE + 0xffd, mov, sizeof mov), 0);
+	H.c->rip = CODE + 0xffd;
+	ck_assert_int_eq(h_go(&H), CPU_EXIT_EXCEPTION);
+	ck_assert_uint_eq(H.c->gpr[CPU_RAX], 0x44332211u);
+	h_poke(&H, CODE + 0x1001, 1, 0x99);             /* imm byte 3: 0x44 -> 0x99 */
+	H.c->rip = CODE + 0xffd;
+	ck_assert_int_eq(h_go(&H), CPU_EXIT_EXCEPTION);
+	ck_assert_int_eq(H.c->exc_vector, CPU_EXC_BP);
+	ck_assert_uint_eq(H.c->gpr[CPU_RAX], 0x99332211u);
 }
 END_TEST
 
@@ -589,6 +658,48 @@ START_TEST(memory_hooks)
 }
 END_TEST
 
+/* mov rdi,0x100000; mov ecx,0x30000; mov al,0x5a; rep stosb; int3 */
+static const uint8_t bigstos[] = { 0x48, 0xc7, 0xc7, 0x00, 0x00, 0x10, 0x00, 0xb9, 0x00, 0x00, 0x03, 0x00,
+	0xb0, 0x5a, 0xf3, 0xaa, 0xcc };
+START_TEST(long_rep_retires_in_chunks)
+{
+	ck_assert_int_eq(bus_add_ram(&H.bus, "big", 0x100000, 0x40000, BUS_R | BUS_W), 0);
+	h_load(&H, bigstos, sizeof bigstos);
+	ck_assert_int_eq(cpu_run(H.c, 4), CPU_EXIT_BUDGET);     /* 3 movs, one chunk */
+	ck_assert_uint_eq(H.c->rip, CODE + 14);                 /* still at the rep stosb */
+	ck_assert_uint_eq(H.c->gpr[CPU_RCX], 0x30000 - CPU_REP_CHUNK);
+	ck_assert_uint_eq(H.c->gpr[CPU_RDI], 0x100000 + CPU_REP_CHUNK);
+	ck_assert_int_eq(h_go(&H), CPU_EXIT_EXCEPTION);
+	ck_assert_int_eq(H.c->exc_vector, CPU_EXC_BP);
+	ck_assert_uint_eq(H.c->gpr[CPU_RCX], 0);
+	ck_assert_uint_eq(h_peek(&H, 0x100000, 8), 0x5a5a5a5a5a5a5a5aull);
+	ck_assert_uint_eq(h_peek(&H, 0x12fff8, 8), 0x5a5a5a5a5a5a5a5aull);
+	ck_assert_uint_eq(h_peek(&H, 0x130000, 1), 0);
+	ck_assert_uint_eq(H.sim.insns, 3 + 3 + 1);      /* 3 chunks of rep stosb */
+}
+END_TEST
+
+START_TEST(map_change_flushes_caches)
+{
+	RUN(&H, mov1);                  /* decoded, TLB filled */
+	ck_assert_uint_eq(H.c->gpr[CPU_RAX], 1);
+	ck_assert_int_eq(bus_protect(&H.bus, CODE, 0x1000, BUS_R | BUS_W), 0);
+	h_load(&H, mov1, sizeof mov1);
+	ck_assert_int_eq(h_go(&H), CPU_EXIT_EXCEPTION);
+	ck_assert_int_eq(H.c->exc_vector, CPU_EXC_PF);
+	ck_assert_uint_eq(H.c->exc_error, CPU_PF_P | CPU_PF_U | CPU_PF_I);
+	ck_assert_int_eq(bus_protect(&H.bus, CODE, 0x1000, BUS_RWX), 0);
+	RUN(&H, cross);                 /* DATA's page now in the TLB */
+	ck_assert_int_eq(bus_remove(&H.bus, DATA, 0x1000), 0);
+	/* cross stores to DATA+0xffe, which the TLB had cached as RAM */
+	h_load(&H, cross, sizeof cross);
+	ck_assert_int_eq(h_go(&H), CPU_EXIT_EXCEPTION);
+	ck_assert_int_eq(H.c->exc_vector, CPU_EXC_PF);
+	ck_assert_uint_eq(H.c->cr2, DATA + 0xffe);
+	ck_assert_uint_eq(H.c->exc_error, CPU_PF_W | CPU_PF_U);
+}
+END_TEST
+
 START_TEST(budget_counts_instructions)
 {
 	RUN(&H, loop);          /* warm */
@@ -653,7 +764,9 @@ static Suite *cpu_suite(void)
 	tcase_add_test(t, lock_xadd);
 	tcase_add_test(t, cpuid_consistency);
 	tcase_add_test(t, cpuid_instruction);
+	tcase_add_test(t, cpuid_matches_implementation);
 	tcase_add_test(t, self_modifying_code);
+	tcase_add_test(t, smc_in_page_crossing_instruction);
 	tcase_add_test(t, decode_once_per_address);
 	tcase_add_test(t, page_crossing_access);
 	tcase_add_test(t, fetch_permission);
@@ -665,6 +778,8 @@ static Suite *cpu_suite(void)
 	tcase_add_test(t, rdtsc_follows_simulated_time);
 	tcase_add_test(t, memory_hooks);
 	tcase_add_test(t, budget_counts_instructions);
+	tcase_add_test(t, long_rep_retires_in_chunks);
+	tcase_add_test(t, map_change_flushes_caches);
 	tcase_add_test(t, store_hook_sees_guest_stores);
 	suite_add_tcase(s, t);
 	return s;

@@ -248,6 +248,51 @@ START_TEST(x87_sine_and_range)
 }
 END_TEST
 
+/* mov rdi,0x20000; fldz; fldz; fdivp st(1),st; fldcw [rdi]; fld1; int3 */
+static const uint8_t mf[] = { 0x48, 0xc7, 0xc7, 0x00, 0x00, 0x02, 0x00, 0xd9, 0xee, 0xd9, 0xee, 0xde,
+	0xf9, 0xd9, 0x2f, 0xd9, 0xe8, 0xcc };
+START_TEST(x87_pending_exception_faults)
+{
+	/* 0/0 sets IE while masked; unmasking it makes it pending, and the
+	 * next waiting instruction (fld1) raises #MF without executing. */
+	h_poke(&H, DATA, 2, 0x37E);
+	h_load(&H, mf, sizeof mf);
+	ck_assert_int_eq(h_go(&H), CPU_EXIT_EXCEPTION);
+	ck_assert_int_eq(H.c->exc_vector, CPU_EXC_MF);
+	ck_assert_uint_eq(H.c->rip, CODE + 15);
+	ck_assert_uint_eq(x87_status_word(H.c) & 0x8081, 0x8081);      /* B, ES, IE */
+	ck_assert_uint_eq(H.c->x87.top, 7);             /* fld1 did not push */
+	/* with IE masked the same code runs through */
+	h_poke(&H, DATA, 2, 0x37F);
+	cpu_set_mode_user64(H.c);
+	RUN(&H, mf);
+	ck_assert_uint_eq(H.c->x87.top, 6);
+}
+END_TEST
+
+/* mov rdi,0x20000; ldmxcsr [rdi]; divsd xmm0,xmm1; int3 */
+static const uint8_t xm[] = { 0x48, 0xc7, 0xc7, 0x00, 0x00, 0x02, 0x00, 0x0f, 0xae, 0x17, 0xf2, 0x0f,
+	0x5e, 0xc1, 0xcc };
+START_TEST(sse_unmasked_exception_faults)
+{
+	double one = 1.0, zero = 0.0;
+	memcpy(H.c->xmm[0], &one, 8);
+	memcpy(H.c->xmm[1], &zero, 8);
+	h_poke(&H, DATA, 4, 0x1F80 & ~0x200u);         /* ZM clear */
+	h_load(&H, xm, sizeof xm);
+	ck_assert_int_eq(h_go(&H), CPU_EXIT_EXCEPTION);
+	ck_assert_int_eq(H.c->exc_vector, CPU_EXC_XM);
+	ck_assert_uint_eq(H.c->rip, CODE + 10);
+	ck_assert(xmm_double(0) == 1.0);                /* destination untouched */
+	ck_assert_uint_eq(H.c->mxcsr & 0x3f, 0x4);      /* ZE */
+	/* masked: +infinity and the flag */
+	h_poke(&H, DATA, 4, 0x1F80);
+	RUN(&H, xm);
+	ck_assert(isinf(xmm_double(0)));
+	ck_assert_uint_eq(H.c->mxcsr & 0x3f, 0x4);
+}
+END_TEST
+
 Suite *cpu_sse_suite(void);
 
 Suite *cpu_sse_suite(void)
@@ -266,6 +311,8 @@ Suite *cpu_sse_suite(void)
 	tcase_add_test(t, x87_classify_and_compare);
 	tcase_add_test(t, fxsave_roundtrip);
 	tcase_add_test(t, x87_sine_and_range);
+	tcase_add_test(t, x87_pending_exception_faults);
+	tcase_add_test(t, sse_unmasked_exception_faults);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -21,6 +21,7 @@ TESTS += \
 	tests/user/busybox-gzip.sh \
 	tests/user/progs.sh \
 	tests/user/bad-elf.sh \
+	tests/user/elf-fuzz.sh \
 	tests/user/runner.sh
 EXTRA_DIST += \
 	tests/user/lib.sh \
@@ -29,6 +30,7 @@ EXTRA_DIST += \
 	tests/user/busybox-gzip.sh \
 	tests/user/progs.sh \
 	tests/user/bad-elf.sh \
+	tests/user/elf-fuzz.sh \
 	tests/user/runner.sh
 
 check_PROGRAMS += \
@@ -37,9 +39,11 @@ check_PROGRAMS += \
 	tests/user/progs/jmp \
 	tests/user/progs/sort \
 	tests/user/progs/alloc \
+	tests/user/progs/syscalls \
 	tests/user/progs/segv \
 	tests/user/progs/seeded \
-	tests/user/progs/intmath-dynamic
+	tests/user/progs/intmath-dynamic \
+	tests/user/progs/intmath-pie
 
 tests_user_progs_intmath_SOURCES = tests/user/progs/intmath.c
 tests_user_progs_intmath_CFLAGS = -O2
@@ -66,6 +70,11 @@ tests_user_progs_alloc_CFLAGS = -O2
 tests_user_progs_alloc_LDFLAGS = -static
 tests_user_progs_alloc_LDADD = -lm
 
+tests_user_progs_syscalls_SOURCES = tests/user/progs/syscalls.c
+tests_user_progs_syscalls_CFLAGS = -O2
+tests_user_progs_syscalls_LDFLAGS = -static
+tests_user_progs_syscalls_LDADD = -lm
+
 tests_user_progs_segv_SOURCES = tests/user/progs/segv.c
 tests_user_progs_segv_CFLAGS = -O2
 tests_user_progs_segv_LDFLAGS = -static
@@ -75,6 +84,12 @@ tests_user_progs_seeded_SOURCES = tests/user/progs/seeded.c
 tests_user_progs_seeded_CFLAGS = -O2
 tests_user_progs_seeded_LDFLAGS = -static
 tests_user_progs_seeded_LDADD = -lm
+
+# Static PIE (ET_DYN without PT_INTERP): loaded at 0x555555554000.
+tests_user_progs_intmath_pie_SOURCES = tests/user/progs/intmath.c
+tests_user_progs_intmath_pie_CFLAGS = -O2 -fPIE
+tests_user_progs_intmath_pie_LDFLAGS = -static-pie
+tests_user_progs_intmath_pie_LDADD =
 
 # The same source linked dynamically: bad-elf.sh checks it is refused.
 tests_user_progs_intmath_dynamic_SOURCES = tests/user/progs/intmath.c
@@ -88,6 +103,7 @@ USER_MUSL_PROGS = \
 	tests/user/progs/jmp.musl \
 	tests/user/progs/sort.musl \
 	tests/user/progs/alloc.musl \
+	tests/user/progs/syscalls.musl \
 	tests/user/progs/segv.musl \
 	tests/user/progs/seeded.musl
 
@@ -122,6 +138,12 @@ tests/user/progs/alloc.musl: tests/user/progs/alloc.c
 	$(AM_V_CC)$(MKDIR_P) tests/user/progs && \
 	if test -n "$(MUSL_GCC)"; then \
 		$(MUSL_GCC) -static -O2 -o $@ $(srcdir)/tests/user/progs/alloc.c -lm; \
+	else rm -f $@ && : >$@; fi
+
+tests/user/progs/syscalls.musl: tests/user/progs/syscalls.c
+	$(AM_V_CC)$(MKDIR_P) tests/user/progs && \
+	if test -n "$(MUSL_GCC)"; then \
+		$(MUSL_GCC) -static -O2 -o $@ $(srcdir)/tests/user/progs/syscalls.c -lm; \
 	else rm -f $@ && : >$@; fi
 
 tests/user/progs/segv.musl: tests/user/progs/segv.c

@@ -5,7 +5,7 @@
 # SIGSEGV death does (status 139).
 . "${top_srcdir:-.}/tests/user/lib.sh"
 
-PROGS="intmath float jmp sort alloc segv"
+PROGS="intmath float jmp sort alloc syscalls segv"
 for p in $PROGS; do
 	exe="$BLD/tests/user/progs/$p"
 	if [ ! -x "$exe" ]; then
@@ -14,6 +14,9 @@ for p in $PROGS; do
 	fi
 	same_as_native "gcc-static $p" /dev/null "$exe"
 done
+
+# Static PIE: an ET_DYN the program relocates itself.
+same_as_native "gcc-static-pie intmath" /dev/null "$BLD/tests/user/progs/intmath-pie"
 
 musl=0
 for p in $PROGS; do

@@ -10,9 +10,10 @@ seeded="$BLD/tests/user/progs/seeded"
 "$SIM" user --seed 8 "$seeded" >"$WORK/c" 2>&1
 if cmp -s "$WORK/a" "$WORK/b"; then ok "same seed, same output"; else bad "same seed, different output: $(cat "$WORK/a" "$WORK/b")"; fi
 if cmp -s "$WORK/a" "$WORK/c"; then bad "seeds 7 and 8 give the same output"; else ok "another seed, another output"; fi
-# The clock starts at rtc.epoch (2026-01-01) and only simulated time passes.
-if grep -q ' 1767225600\.[0-9]* pid 1000 uid 1000$' "$WORK/a"; then
-	ok "simulated clock and fixed identity"
+# The clock starts at rtc.epoch (2026-01-01) and only simulated time
+# passes; the identity and the CPU count are the runner's, not the host's.
+if grep -q ' 1767225600\.[0-9]* pid 1000 uid 1000 cpus 1/1$' "$WORK/a"; then
+	ok "simulated clock, fixed identity, one CPU"
 else
 	bad "clock/identity: $(cat "$WORK/a")"
 fi

@@ -1,6 +1,6 @@
 /* tests/user/progs/seeded.c: the guest-visible values that come from the
- * run seed (AT_RANDOM, getrandom, /dev/urandom), the clock and the
- * identity.  Same seed: same output; another seed: another output. */
+ * run seed (AT_RANDOM, getrandom, /dev/urandom), the clock, the identity
+ * and the CPU count.  Same seed: same output; another seed: another output. */
 #include <stdio.h>
 #include <sys/auxv.h>
 #include <sys/random.h>
@@ -25,6 +25,7 @@ int main(void)
 	for (int i = 0; i < 16; i++)
 		printf("%02x", u[i]);
 	clock_gettime(CLOCK_REALTIME, &ts);
-	printf(" %lld.%09ld pid %d uid %d\n", (long long)ts.tv_sec, ts.tv_nsec, (int)getpid(), (int)getuid());
+	printf(" %lld.%09ld pid %d uid %d cpus %ld/%ld\n", (long long)ts.tv_sec, ts.tv_nsec, (int)getpid(),
+	       (int)getuid(), sysconf(_SC_NPROCESSORS_ONLN), sysconf(_SC_NPROCESSORS_CONF));
 	return 0;
 }

@@ -1,4 +1,4 @@
-/* machine/flags.c: arithmetic flags and condition codes.
+/* machine/flags.h: arithmetic flags and condition codes.
  *
  * Flags are computed eagerly into c->rflags by the instruction that
  * defines them; the helpers here hold the bit tricks (SDM vol. 1, 3.4.3
@@ -10,11 +10,17 @@
  *                              sign of (a ^ b) & (a ^ res)   for a - b
  *   adjust (AF):               bit 4 of a ^ b ^ res
  *
- * These hold with a carry/borrow in, so adc and sbb share them.
+ * These hold with a carry/borrow in, so adc and sbb share them.  The
+ * helpers are inline: they run on almost every instruction.
  */
-#include "machine/exec.h"
+#ifndef MACHINE_FLAGS_H
+#define MACHINE_FLAGS_H
 
-uint64_t flags_szp(uint64_t res, unsigned size)
+/* Included from machine/exec.h, after struct cpu, set_flags and the
+ * size helpers. */
+
+
+static inline uint64_t flags_szp(uint64_t res, unsigned size)
 {
 	uint64_t f = 0;
 	res &= size_mask(size);
@@ -27,7 +33,7 @@ uint64_t flags_szp(uint64_t res, unsigned size)
 	return f;
 }
 
-uint64_t flags_add(struct cpu *c, uint64_t a, uint64_t b, unsigned carry, unsigned size)
+static inline uint64_t flags_add(struct cpu *c, uint64_t a, uint64_t b, unsigned carry, unsigned size)
 {
 	uint64_t m = size_mask(size);
 	unsigned top = 8 * size - 1;
@@ -44,7 +50,7 @@ uint64_t flags_add(struct cpu *c, uint64_t a, uint64_t b, unsigned carry, unsign
 	return res;
 }
 
-uint64_t flags_sub(struct cpu *c, uint64_t a, uint64_t b, unsigned borrow, unsigned size)
+static inline uint64_t flags_sub(struct cpu *c, uint64_t a, uint64_t b, unsigned borrow, unsigned size)
 {
 	uint64_t m = size_mask(size);
 	unsigned top = 8 * size - 1;
@@ -61,12 +67,12 @@ uint64_t flags_sub(struct cpu *c, uint64_t a, uint64_t b, unsigned borrow, unsig
 	return res;
 }
 
-void flags_logic(struct cpu *c, uint64_t res, unsigned size)
+static inline void flags_logic(struct cpu *c, uint64_t res, unsigned size)
 {
 	set_flags(c, FL_STATUS, flags_szp(res, size));
 }
 
-bool cpu_cond(const struct cpu *c, unsigned cc)
+static inline bool cpu_cond(const struct cpu *c, unsigned cc)
 {
 	uint64_t f = c->rflags;
 	bool r;
@@ -82,3 +88,5 @@ bool cpu_cond(const struct cpu *c, unsigned cc)
 	}
 	return (cc & 1) ? !r : r;
 }
+
+#endif
