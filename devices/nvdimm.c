@@ -140,7 +140,7 @@ fail:
 int nvdimm_init(struct nvdimm *nv, struct sim *sim, struct bus *bus,
 		const struct config *cfg, char *err, size_t errlen)
 {
-	struct crash_policy pol = {.policy = cfg->power.policy, .tearing = false};
+	struct crash_policy pol = {.policy = cfg->power.policy, .tearing = cfg->power.tearing};
 	return nvdimm_open(nv, sim, bus, cfg->pmem.image, cfg->pmem.base,
 			   cfg->pmem.size_mb << 20, cfg->pmem.persistence_domain, &pol, err, errlen);
 }

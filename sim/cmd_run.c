@@ -10,7 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "machine/cpu.h"
+#include "machine/crash.h"
 #include "machine/machine.h"
+#include "machine/persist.h"
 #include "sim/cli.h"
 #include "sim/config.h"
 #include "sim/sim.h"
@@ -53,6 +56,105 @@ static int write_stats(const struct sim *s, const char *path)
 	if (rc)
 		fprintf(stderr, "phantom-sim: --stats %s: cannot write\n", path);
 	free(tmp);
+	return rc;
+}
+
+/* The power-failure plan of power.fail_*.  A random point is drawn from
+ * the run seed's own stream, so the same seed cuts at the same place. */
+static struct power_fail_plan plan_from(const struct config *cfg)
+{
+	static const enum power_fail_kind kinds[] = {
+		[FAIL_NEVER] = POWER_FAIL_NEVER, [FAIL_TIME_US] = POWER_FAIL_AT_TIME,
+		[FAIL_INSN] = POWER_FAIL_AT_INSN, [FAIL_EVENT] = POWER_FAIL_AT_EVENT,
+	};
+	struct power_fail_plan plan = {.kind = kinds[cfg->power.fail_kind], .at = cfg->power.fail_at};
+	if (cfg->power.fail_random && plan.kind != POWER_FAIL_NEVER) {
+		struct rng r;
+		rng_stream(&r, cfg->run.seed, "power.point");
+		power_fail_plan_random(&plan, &r, plan.kind, 1, cfg->power.fail_at);
+	}
+	if (plan.kind == POWER_FAIL_AT_TIME)
+		plan.at *= SIM_US;
+	return plan;
+}
+
+static void cut_power(void *ctx)
+{
+	struct machine *m = ctx;
+	cpu_request_exit(m->cpu);
+	sim_request_stop(m->sim, 0);
+}
+
+/* One boot of the machine, until a limit, the guest's end, or the power
+ * failure of `plan` (NULL: none).  Powering off applies the crash policy
+ * to the persistent images either way.  Returns the exit status. */
+static int run_boot(const struct config *cfg, const char *config_path,
+		    const struct power_fail_plan *plan, const char *stats_path, bool *failed)
+{
+	struct sim sim;
+	char err[512];
+	int rc;
+	sim_init(&sim, cfg->run.seed);
+	sim.max_time = cfg->run.max_time_us * SIM_US;
+	sim.max_insns = cfg->run.max_insns;
+	if (plan && plan->kind == POWER_FAIL_AT_TIME && (!sim.max_time || plan->at < sim.max_time))
+		sim.max_time = plan->at;
+	if (plan && plan->kind == POWER_FAIL_AT_INSN && (!sim.max_insns || plan->at < sim.max_insns))
+		sim.max_insns = plan->at;
+	*stats_counter(&sim.stats, "run.seed") = cfg->run.seed;
+
+	/* stdout carries the guest's console: keep it in order with what the
+	 * simulator prints on stderr. */
+	fflush(stdout);
+	struct machine m;
+	if (machine_init(&m, &sim, cfg, err, sizeof err) < 0) {
+		fprintf(stderr, "phantom-sim: %s\n", err);
+		machine_free(&m, err, sizeof err);
+		sim_free(&sim);
+		return EXIT_USAGE;
+	}
+	if (plan && plan->kind == POWER_FAIL_AT_EVENT) {
+		if (!m.have_nv) {
+			fprintf(stderr, "phantom-sim: %s: power.fail_kind: \"event\" counts persistent-memory "
+				"events and needs pmem.enabled; use \"time_us\" or \"insn\"\n", config_path);
+			machine_free(&m, err, sizeof err);
+			sim_free(&sim);
+			return EXIT_USAGE;
+		}
+		power_fail_arm(plan, &m.nv.pm, cut_power, &m);
+	}
+	enum machine_exit why = machine_run(&m);
+	fflush(stdout);
+	uint64_t events = m.have_nv ? persist_event_count(&m.nv.pm) : 0;
+	*failed = plan && power_fail_due(plan, sim.now, sim.insns, events);
+	*stats_counter(&sim.stats, "run.sim_time_ps") = sim.now;
+	*stats_counter(&sim.stats, "run.insns") = sim.insns;
+	*stats_counter(&sim.stats, "power.failures") += *failed;
+
+	/* A run ends as configured when it reaches its limit, the planned
+	 * power failure, or the guest powers off cleanly (debug-exit value
+	 * 0); anything else is a guest failure. */
+	rc = EXIT_GUEST;
+	if (*failed || why == MACHINE_EXIT_LIMIT || why == MACHINE_EXIT_STOPPED ||
+	    (why == MACHINE_EXIT_DEBUG_EXIT && m.exit_code == 1))
+		rc = EXIT_OK;
+	if (*failed)
+		fprintf(stderr, "phantom-sim: %s: power failure (%s policy) after %llu persistence "
+			"events, %llu instructions, %llu ps\n", config_path,
+			config_enum_name("power.policy", cfg->power.policy), (unsigned long long)events,
+			(unsigned long long)sim.insns, (unsigned long long)sim.now);
+	else
+		fprintf(stderr, "phantom-sim: %s: %s after %llu instructions, %llu ps of simulated time\n",
+			config_path, machine_exit_name(why), (unsigned long long)sim.insns,
+			(unsigned long long)sim.now);
+	if (machine_free(&m, err, sizeof err)) {
+		fprintf(stderr, "phantom-sim: %s\n", err);
+		rc = EXIT_HOST;
+	}
+	stats_print(&sim.stats, stderr);
+	if (stats_path && write_stats(&sim, stats_path))
+		rc = EXIT_HOST;
+	sim_free(&sim);
 	return rc;
 }
 
@@ -160,46 +262,15 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 
-	struct sim sim;
-	sim_init(&sim, cfg.run.seed);
-	sim.max_time = cfg.run.max_time_us * SIM_US;
-	sim.max_insns = cfg.run.max_insns;
-	*stats_counter(&sim.stats, "run.seed") = cfg.run.seed;
-
-	/* stdout carries the guest's console: keep it in order with what the
-	 * simulator prints on stderr. */
-	fflush(stdout);
-	struct machine m;
-	if (machine_init(&m, &sim, &cfg, err, sizeof err) < 0) {
-		fprintf(stderr, "phantom-sim: %s\n", err);
-		machine_free(&m, err, sizeof err);
-		sim_free(&sim);
-		config_free(&cfg);
-		goto out;
+	struct power_fail_plan plan = plan_from(&cfg);
+	for (unsigned boot = 0;; boot++) {
+		bool armed = boot == 0 && plan.kind != POWER_FAIL_NEVER;
+		bool failed = false;
+		rc = run_boot(&cfg, config_path, armed ? &plan : NULL, stats_path, &failed);
+		if (!failed || cfg.power.after == AFTER_STOP || rc == EXIT_USAGE || rc == EXIT_HOST)
+			break;
+		fprintf(stderr, "phantom-sim: rebooting on what survived (power.after=reboot)\n");
 	}
-	enum machine_exit why = machine_run(&m);
-	fflush(stdout);
-	*stats_counter(&sim.stats, "run.sim_time_ps") = sim.now;
-	*stats_counter(&sim.stats, "run.insns") = sim.insns;
-
-	/* A run ends as configured when it reaches its limit or the guest
-	 * powers off cleanly (debug-exit value 0); anything else is a guest
-	 * failure. */
-	rc = EXIT_GUEST;
-	if (why == MACHINE_EXIT_LIMIT || why == MACHINE_EXIT_STOPPED ||
-	    (why == MACHINE_EXIT_DEBUG_EXIT && m.exit_code == 1))
-		rc = EXIT_OK;
-	fprintf(stderr, "phantom-sim: %s: %s after %llu instructions, %llu ps of simulated time\n",
-		config_path, machine_exit_name(why), (unsigned long long)sim.insns,
-		(unsigned long long)sim.now);
-	if (machine_free(&m, err, sizeof err)) {
-		fprintf(stderr, "phantom-sim: %s\n", err);
-		rc = EXIT_HOST;
-	}
-	stats_print(&sim.stats, stderr);
-	if (stats_path && write_stats(&sim, stats_path))
-		rc = EXIT_HOST;
-	sim_free(&sim);
 	config_free(&cfg);
 out:
 	free(sets);

@@ -28,7 +28,8 @@ if grep -q '"fail_kind":[[:space:]]*"event"' "$WORK/pf.json" && grep -q '"fail_a
 else
 	bad "--power-fail-at: $(cat "$WORK/pf.json")"
 fi
-if "$SIM" --config "$SRC/configs/optane.json" --stats "$WORK/stats.json" 2>"$WORK/err" &&
+if "$SIM" --config "$SRC/configs/optane.json" --set pmem.image="$WORK/o.pmem" --set run.max_time_us=30000 \
+	--stats "$WORK/stats.json" >/dev/null 2>"$WORK/err" &&
    grep -q '"run.seed": 1' "$WORK/stats.json"; then
 	ok "run writes --stats JSON"
 else
