@@ -42,6 +42,7 @@ check_PROGRAMS += \
 	tests/user/progs/syscalls \
 	tests/user/progs/segv \
 	tests/user/progs/seeded \
+	tests/user/progs/abort \
 	tests/user/progs/intmath-dynamic \
 	tests/user/progs/intmath-pie
 
@@ -84,6 +85,11 @@ tests_user_progs_seeded_SOURCES = tests/user/progs/seeded.c
 tests_user_progs_seeded_CFLAGS = -O2
 tests_user_progs_seeded_LDFLAGS = -static
 tests_user_progs_seeded_LDADD = -lm
+
+tests_user_progs_abort_SOURCES = tests/user/progs/abort.c
+tests_user_progs_abort_CFLAGS = -O2
+tests_user_progs_abort_LDFLAGS = -static
+tests_user_progs_abort_LDADD =
 
 # Static PIE (ET_DYN without PT_INTERP): loaded at 0x555555554000.
 tests_user_progs_intmath_pie_SOURCES = tests/user/progs/intmath.c

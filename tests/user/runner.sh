@@ -25,6 +25,16 @@ else
 	bad "--stats: $(cat "$WORK/stats.json")"
 fi
 
+# abort(): SIGABRT sent to itself, status 134 and one line.
+"$SIM" user "$BLD/tests/user/progs/abort" >"$WORK/out" 2>"$WORK/err"
+rc=$?
+if [ "$rc" -eq 134 ] && [ "$(cat "$WORK/out")" = aborting ] && [ "$(wc -l <"$WORK/err")" -eq 1 ] &&
+   grep -q '^phantom-sim: guest killed by signal 6 ' "$WORK/err"; then
+	ok "abort ends the guest with status 134"
+else
+	bad "abort: exit $rc: $(cat "$WORK/out" "$WORK/err")"
+fi
+
 expect_fail max-insns 124 "instruction limit reached (1000 instructions)" -- "$SIM" user --max-insns 1000 "$BLD/tests/user/progs/jmp"
 
 "$SIM" user --strace "$BLD/tests/user/progs/jmp" >/dev/null 2>"$WORK/strace"
