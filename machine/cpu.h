@@ -121,10 +121,10 @@ struct cpu_x87 {
 	uint16_t cw, sw;
 	uint8_t top;
 	uint8_t tag_empty;
-	uint16_t fop;           /* kept 0 (as AMD hosts store it) */
-	uint16_t fcs;           /* code selector of the last x87 instruction */
-	uint16_t fds;           /* data selector, as last loaded (fldenv/frstor) */
-	uint64_t fip, fdp;      /* last x87 instruction; data pointer kept 0 */
+	/* The last non-control x87 instruction (fnstenv/fnsave/fxsave). */
+	uint16_t fop;           /* opcode bits 10:0 */
+	uint16_t fcs, fds;      /* code and data selectors */
+	uint64_t fip, fdp;      /* its address and its memory operand's */
 };
 
 /* Software TLB: linear page -> host pointer, with the access kinds the

@@ -5,7 +5,7 @@
  *
  *   leaf      reg  bit  feature       implemented by
  *   --------  ---  ---  ------------  -----------------------------------
- *   1         edx   0   FPU           x87.c (subset: no transcendentals)
+ *   1         edx   0   FPU           x87.c (all of it but fbld/fbstp)
  *   1         edx   4   TSC           rdtsc from simulated time
  *   1         edx   8   CX8           cmpxchg8b
  *   1         edx  15   CMOV          cmovcc (fcmovcc too)

@@ -25,6 +25,7 @@
 
 #define NOREG 0xff
 
+/* Segment override: only fs and gs mean anything in 64-bit mode. */
 enum { SEG_NONE, SEG_FS, SEG_GS };
 
 typedef void insn_fn(struct cpu *c, const struct insn *i);

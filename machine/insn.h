@@ -1,7 +1,8 @@
 /* machine/insn.h: the instruction table as data.
  *
  * Every instruction form the CPU implements is listed exactly once, in
- * machine/insn.def.  The decoder and the interpreter's dispatch are derived
+ * machine/insn.def (which includes machine/insn_sys.def, the system
+ * instructions, all INSN_NOTEST).  The decoder and the interpreter's dispatch are derived
  * from that table, and so are the differential test generator
  * (tests/diff/) and any disassembly cross-check: they iterate the forms
  * through insn_forms() and never need to know how the CPU is built.

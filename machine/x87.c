@@ -27,9 +27,7 @@
  * fcos, fsincos) are those of the host CPU model: Intel and AMD agree to
  * within the documented 1 ulp, and a given host is deterministic.
  *
- * Not implemented (#UD): fbld, fbstp.  The data pointer
- * (FDP) and opcode (FOP) are kept 0, as modern CPUs that update them only
- * on unmasked exceptions do.
+ * Not implemented (#UD): fbld, fbstp.
  */
 #if !defined(__x86_64__)
 #error "machine/x87.c uses the host's x87 unit: build on an x86-64 host"
@@ -43,12 +41,27 @@ enum { C0 = 0x100, C1 = 0x200, C2 = 0x400, C3 = 0x4000, SW_IE = 1, SW_SF = 0x40 
 
 /* ---- host FPU bracket ---- */
 
-static uint16_t fpu_enter(const struct cpu *c)
+static uint16_t fpu_enter_cw(uint16_t cw)
 {
-	uint16_t saved, cw = c->x87.cw | 0x3F;
+	uint16_t saved;
 	__asm__ volatile("fnstcw %0" : "=m"(saved));
 	__asm__ volatile("fnclex\n\tfldcw %0" : : "m"(cw) : "memory");
 	return saved;
+}
+
+static uint16_t fpu_enter(const struct cpu *c)
+{
+	return fpu_enter_cw(c->x87.cw | 0x3F);
+}
+
+/* Arithmetic with register results runs with the guest's own exception
+ * masks: x87 exceptions are delivered at the next waiting instruction,
+ * so the host instruction completes exactly as the guest's would (for
+ * an unmasked overflow/underflow: the rebiased result), and the asm
+ * ends with fnstsw + fnclex so the host never takes the #MF itself. */
+static uint16_t fpu_enter_guest(const struct cpu *c)
+{
+	return fpu_enter_cw(c->x87.cw);
 }
 
 static void fpu_leave(struct cpu *c, uint16_t saved)
@@ -142,19 +155,71 @@ static void fwait_check(struct cpu *c)
 		cpu_fault(c, CPU_EXC_MF, 0);
 }
 
-/* A non-control x87 instruction: remember where it was (FIP/FCS, which
- * fnstenv and fxsave report).  The data pointer is not tracked (modern
- * CPUs update it only on unmasked exceptions). */
-static void note_insn(struct cpu *c)
+/* A non-control x87 instruction: remember it for fnstenv/fnsave/fxsave
+ * (SDM vol. 1, 8.1.8-8.1.10): FIP/FCS, the opcode's low 11 bits, and for
+ * memory operands FDP/FDS.  Control instructions
+ * (fninit, fnclex, fldcw, fnstcw, fnstsw, fnstenv, fldenv, fnsave,
+ * frstor) leave them alone; checked on hardware. */
+static void note_insn(struct cpu *c, const struct insn *i)
 {
 	c->x87.fip = c->rip;
 	c->x87.fcs = c->cpl == 3 ? 0x33 : 0x10;
+	c->x87.fop = (uint16_t)(((i->opcode & 7) << 8) | i->modrm);
+	if (!i->mod3) {
+		/* The data selector is ss (Linux user: 0x2b) for rsp/rbp
+		 * bases and ds (null) otherwise; cs/ss/ds/es overrides are
+		 * ignored in 64-bit mode, fs/gs are null (checked on hardware). */
+		bool stack = i->seg == SEG_NONE && (i->base == CPU_RSP || i->base == CPU_RBP);
+		c->x87.fdp = insn_ea(c, i);
+		c->x87.fds = stack ? (c->cpl == 3 ? 0x2b : 0x18) : 0;
+	}
 }
 
-static void wait_and_note(struct cpu *c)
+static void wait_and_note(struct cpu *c, const struct insn *i)
 {
 	fwait_check(c);
-	note_insn(c);
+	note_insn(c, i);
+}
+
+/* Exceptions raised with their mask bit clear (SDM vol. 1, 8.7): the
+ * pre-computation ones (invalid, including stack faults; denormal;
+ * divide by zero) leave registers and TOP as they were -- only the
+ * status word changes -- and a store is not performed for those nor for
+ * overflow/underflow.  The #MF itself comes with the next waiting
+ * instruction.  (An unmasked overflow/underflow of a register result
+ * should deliver a rebiased exponent; that is not modelled: the masked
+ * result is kept.) */
+enum { PRE_BLOCKING = 0x07, STORE_BLOCKING = 0x1F };
+
+static bool unmasked(const struct cpu *c, unsigned which)
+{
+	return (c->x87.sw & ~c->x87.cw & which) != 0;
+}
+
+/* Run an x87 instruction body with the unmasked-exception rule. */
+static void guarded(struct cpu *c, const struct insn *i,
+		    void (*body)(struct cpu *, const struct insn *))
+{
+	wait_and_note(c, i);
+	struct cpu_x87 before = c->x87;
+	body(c, i);
+	unsigned op = (i->modrm >> 3) & 7, blocking = PRE_BLOCKING;
+	bool store = false;
+	if (!i->mod3 && i->opcode >= 0xD9 && (i->opcode & 1)) {
+		/* D9/DB/DD/DF memory forms: loads and stores */
+		store = op == 1 || op == 2 || op == 3 || (op == 7 && i->opcode != 0xD9);
+		if (op == 0 && (i->opcode == 0xD9 || i->opcode == 0xDD))
+			blocking &= ~0x2u;      /* fld m32/m64 of a denormal still loads */
+	}
+	if (store)
+		blocking = STORE_BLOCKING;      /* nothing stored, nothing popped */
+	if (unmasked(c, blocking)) {
+		uint16_t sw = c->x87.sw;
+		c->x87 = before;
+		c->x87.sw = sw;
+		if (store)
+			c->x87.sw &= (uint16_t)~C1;
+	}
 }
 
 uint16_t x87_status_word(const struct cpu *c)
@@ -232,17 +297,21 @@ static long double arith(struct cpu *c, unsigned op, long double dest, long doub
 {
 	long double r;
 	uint16_t sw;
-	uint16_t saved = fpu_enter(c);
+	uint16_t saved = fpu_enter_guest(c);
+#define ARITH(ins) __asm__ volatile(ins " %%st(1), %%st\n\tfnstsw %1\n\tfnclex" \
+				    : "=t"(r), "=m"(sw) : "0"(dest), "u"(src))
 	switch (op) {
-	case 0: __asm__ volatile("fadd %%st(1), %%st\n\tfnstsw %1" : "=t"(r), "=m"(sw) : "0"(dest), "u"(src)); break;
-	case 1: __asm__ volatile("fmul %%st(1), %%st\n\tfnstsw %1" : "=t"(r), "=m"(sw) : "0"(dest), "u"(src)); break;
-	case 4: __asm__ volatile("fsub %%st(1), %%st\n\tfnstsw %1" : "=t"(r), "=m"(sw) : "0"(dest), "u"(src)); break;
-	case 5: __asm__ volatile("fsubr %%st(1), %%st\n\tfnstsw %1" : "=t"(r), "=m"(sw) : "0"(dest), "u"(src)); break;
-	case 6: __asm__ volatile("fdiv %%st(1), %%st\n\tfnstsw %1" : "=t"(r), "=m"(sw) : "0"(dest), "u"(src)); break;
-	default: __asm__ volatile("fdivr %%st(1), %%st\n\tfnstsw %1" : "=t"(r), "=m"(sw) : "0"(dest), "u"(src)); break;
+	case 0: ARITH("fadd"); break;
+	case 1: ARITH("fmul"); break;
+	case 4: ARITH("fsub"); break;
+	case 5: ARITH("fsubr"); break;
+	case 6: ARITH("fdiv"); break;
+	default: ARITH("fdivr"); break;
 	}
+#undef ARITH
 	volatile long double vr = r;
 	fpu_leave(c, saved);
+	c->x87.sw |= sw & 0x3F;
 	set_c1(c, sw);
 	return vr;
 }
@@ -292,7 +361,8 @@ static long double int_to_ld(int64_t v)
 
 /* D8/DA/DC/DE with a memory operand, as the host instruction with the
  * same memory format: conversion, exceptions and C bits are exact. */
-#define MEMOP(ins, m) __asm__ volatile(ins " %2\n\tfnstsw %1" : "=t"(r), "=m"(sw) : "m"(m), "0"(st0))
+#define MEMOP(ins, m) __asm__ volatile(ins " %2\n\tfnstsw %1\n\tfnclex" \
+				       : "=t"(r), "=m"(sw) : "m"(m), "0"(st0))
 #define MEMOPS(sfx, m) do { switch (op) { \
 	case 0: MEMOP("fadd" sfx, m); break; \
 	case 1: MEMOP("fmul" sfx, m); break; \
@@ -312,9 +382,8 @@ static long double int_to_ld(int64_t v)
 	default: MEMOP("fidivr" sfx, m); break; \
 	} } while (0)
 
-void op_x87_arith_m(struct cpu *c, const struct insn *i)
+static void op_x87_arith_m_body(struct cpu *c, const struct insn *i)
 {
-	wait_and_note(c);
 	unsigned op = (i->modrm >> 3) & 7;
 	uint64_t a = insn_ea(c, i);
 	uint32_t m32 = 0;
@@ -337,7 +406,7 @@ void op_x87_arith_m(struct cpu *c, const struct insn *i)
 	}
 	long double st0 = c->x87.st[phys(c, 0)], r;
 	uint16_t sw;
-	uint16_t saved = fpu_enter(c);
+	uint16_t saved = fpu_enter_guest(c);
 	switch (i->opcode) {
 	case 0xD8: MEMOPS("s", m32); break;
 	case 0xDC: MEMOPS("l", m64); break;
@@ -346,6 +415,7 @@ void op_x87_arith_m(struct cpu *c, const struct insn *i)
 	}
 	volatile long double vr = r;
 	fpu_leave(c, saved);
+	c->x87.sw |= sw & 0x3F;
 	if (cmp) {
 		c->x87.sw = (uint16_t)((c->x87.sw & ~(C3 | C2 | C1 | C0)) | (sw & (C3 | C2 | C0)));
 		if (op == 3)
@@ -356,9 +426,8 @@ void op_x87_arith_m(struct cpu *c, const struct insn *i)
 	st_set(c, 0, vr);
 }
 
-void op_x87_arith_r(struct cpu *c, const struct insn *i)
+static void op_x87_arith_r_body(struct cpu *c, const struct insn *i)
 {
-	wait_and_note(c);
 	unsigned op = (i->modrm >> 3) & 7, sti = i->modrm & 7;
 	if (i->opcode == 0xD8) {
 		if (op == 2 || op == 3) {
@@ -418,9 +487,8 @@ static int64_t to_int(struct cpu *c, long double v, unsigned bytes, bool trunc)
 	return bytes == 2 ? i16 : bytes == 4 ? i32 : i64;
 }
 
-void op_x87_ldst_m(struct cpu *c, const struct insn *i)
+static void op_x87_ldst_m_body(struct cpu *c, const struct insn *i)
 {
-	wait_and_note(c);
 	unsigned op = (i->modrm >> 3) & 7;
 	uint64_t a = insn_ea(c, i);
 	/* Stores: fault before any x87 state changes (flags, C1, the pop). */
@@ -474,36 +542,46 @@ void op_x87_ldst_m(struct cpu *c, const struct insn *i)
 	}
 	case 0xD92: case 0xD93: case 0xDD2: case 0xDD3: {      /* fst(p) m32/m64 */
 		long double v = st_get(c, 0);
-		uint16_t sw;
+		uint16_t sw, pe_before = c->x87.sw & 0x20;
 		uint16_t saved = fpu_enter(c);
 		if (i->opcode == 0xD9) {
 			uint32_t u;
 			__asm__ volatile("fsts %0\n\tfnstsw %1" : "=m"(u), "=m"(sw) : "t"(v));
 			fpu_leave(c, saved);
-			mem_write(c, a, 4, u);
+			if (!unmasked(c, STORE_BLOCKING))
+				mem_write(c, a, 4, u);
 		} else {
 			uint64_t u;
 			__asm__ volatile("fstl %0\n\tfnstsw %1" : "=m"(u), "=m"(sw) : "t"(v));
 			fpu_leave(c, saved);
-			mem_write(c, a, 8, u);
+			if (!unmasked(c, STORE_BLOCKING))
+				mem_write(c, a, 8, u);
 		}
 		set_c1(c, sw);
+		/* An unmasked overflow/underflow stores nothing, so nothing
+		 * is inexact either. */
+		if (sw & ~c->x87.cw & 0x18)
+			c->x87.sw = (uint16_t)((c->x87.sw & ~0x20) | pe_before);
 		if (op == 3)
 			fpop(c);
 		return;
 	}
-	case 0xDB7:                     /* fstp m80 */
-		store_m80(c, a, st_get(c, 0));
+	case 0xDB7: {                   /* fstp m80 */
+		long double v = st_get(c, 0);
+		if (!unmasked(c, STORE_BLOCKING))
+			store_m80(c, a, v);
 		c->x87.sw &= (uint16_t)~C1;
 		fpop(c);
 		return;
+	}
 	default: {                      /* fist, fistp, fisttp */
 		unsigned bytes = i->opcode == 0xDB ? 4 : i->opcode == 0xDF ? 2 : 8;
 		if (i->opcode == 0xDF && op == 7)
 			bytes = 8;
 		bool trunc = op == 1;
 		int64_t v = to_int(c, st_get(c, 0), bytes, trunc);
-		mem_write(c, a, bytes, (uint64_t)v);
+		if (!unmasked(c, STORE_BLOCKING))
+			mem_write(c, a, bytes, (uint64_t)v);
 		if (op != 2)
 			fpop(c);
 		return;
@@ -686,7 +764,7 @@ struct x87_env28 {
 
 #define WITH_C(ins) \
 	"fnstenv %[env]\n\tandw $0xb8ff, %[esw]\n\torw %[cb], %[esw]\n\tfldenv %[env]\n\t" \
-	ins "\n\tfnstsw %[sw]"
+	ins "\n\tfnstsw %[sw]\n\tfnclex"
 #define C_ARGS [env] "+m"(env), [esw] "+m"(env.sw), [sw] "=m"(sw)
 #define C_IN [cb] "r"(cb)
 
@@ -731,7 +809,7 @@ static void transcendental(struct cpu *c, unsigned b)
 	}
 	struct x87_env28 env = { 0 };
 	uint16_t sw, cb = c->x87.sw & (C3 | C2 | C1 | C0);
-	uint16_t saved = fpu_enter(c);
+	uint16_t saved = fpu_enter_guest(c);
 	switch (b) {
 	case 0xF0: __asm__ volatile(WITH_C("f2xm1") : "=t"(r), C_ARGS : "0"(x), C_IN); break;
 	case 0xF1: __asm__ volatile(WITH_C("fyl2x") : "=t"(r), C_ARGS : "0"(x), "u"(y), C_IN : "st(1)"); break;
@@ -744,6 +822,7 @@ static void transcendental(struct cpu *c, unsigned b)
 	}
 	volatile long double vr = r, vr2 = r2;
 	fpu_leave(c, saved);
+	c->x87.sw |= sw & 0x3F;
 	take_c(c, sw);
 	switch (b) {
 	case 0xF1: case 0xF9: case 0xF3:        /* result in ST1, then pop */
@@ -783,7 +862,7 @@ static void special(struct cpu *c, unsigned b)
 	long double x = st_get(c, 0), y = two ? st_get(c, 1) : 0, r = 0, r2 = 0;
 	struct x87_env28 env = { 0 };
 	uint16_t sw, cb = c->x87.sw & (C3 | C2 | C1 | C0);
-	uint16_t saved = fpu_enter(c);
+	uint16_t saved = fpu_enter_guest(c);
 	switch (b) {
 	case 0xF8: __asm__ volatile(WITH_C("fprem") : "=t"(r), C_ARGS : "0"(x), "u"(y), C_IN); break;
 	case 0xF5: __asm__ volatile(WITH_C("fprem1") : "=t"(r), C_ARGS : "0"(x), "u"(y), C_IN); break;
@@ -794,6 +873,7 @@ static void special(struct cpu *c, unsigned b)
 	}
 	volatile long double vr = r, vr2 = r2;
 	fpu_leave(c, saved);
+	c->x87.sw |= sw & 0x3F;
 	take_c(c, sw);
 	if (b == 0xF4) {                /* fxtract: ST0 = exponent, push significand */
 		uint16_t keep = c->x87.sw & (C3 | C2 | C1 | C0);
@@ -805,14 +885,20 @@ static void special(struct cpu *c, unsigned b)
 	st_set(c, 0, vr);
 }
 
-void op_x87_reg(struct cpu *c, const struct insn *i)
+static void op_x87_reg_body(struct cpu *c, const struct insn *i)
 {
 	unsigned op = (i->modrm >> 3) & 7, sti = i->modrm & 7;
-	/* fnclex, fninit and fnstsw ax do not wait for pending exceptions. */
-	if (!(i->opcode == 0xDB && op == 4) && !(i->opcode == 0xDF && op == 4))
-		wait_and_note(c);
 	switch (i->opcode << 4 | op) {
-	case 0xD90: fpush(c, st_get(c, sti)); return;          /* fld st(i) */
+	case 0xD90:                                            /* fld st(i) */
+		if (st_empty(c, sti)) {
+			/* Underflow is reported even when the push overflows
+			 * too (C1 = 0), and the indefinite is pushed. */
+			fpush(c, indefinite());
+			stack_fault(c, false);
+			return;
+		}
+		fpush(c, st_get(c, sti));
+		return;
 	case 0xD91: {                                          /* fxch */
 		long double a = st_get(c, 0), b = st_get(c, sti);
 		st_set(c, 0, b);
@@ -929,4 +1015,29 @@ void op_x87_reg(struct cpu *c, const struct insn *i)
 		special(c, b);
 		return;
 	}
+}
+
+void op_x87_arith_m(struct cpu *c, const struct insn *i)
+{
+	guarded(c, i, op_x87_arith_m_body);
+}
+
+void op_x87_arith_r(struct cpu *c, const struct insn *i)
+{
+	guarded(c, i, op_x87_arith_r_body);
+}
+
+void op_x87_ldst_m(struct cpu *c, const struct insn *i)
+{
+	guarded(c, i, op_x87_ldst_m_body);
+}
+
+void op_x87_reg(struct cpu *c, const struct insn *i)
+{
+	unsigned op = (i->modrm >> 3) & 7;
+	/* fnclex, fninit and fnstsw ax do not wait for pending exceptions. */
+	if ((i->opcode == 0xDB && op == 4) || (i->opcode == 0xDF && op == 4))
+		op_x87_reg_body(c, i);
+	else
+		guarded(c, i, op_x87_reg_body);
 }
