@@ -216,6 +216,17 @@ static uint64_t map_page_build(uint64_t m, struct map_entry *buf)
 	return hash64(buf, STORE_BLOCK);
 }
 
+static int write_map_pages(const uint32_t *changed, uint64_t n, struct map_entry *mapbuf)
+{
+	int rc = 0;
+	for (uint64_t k = 0; k < n; k++) {
+		map_page_build(changed[k], mapbuf);
+		rc |= P.st->write(P.st, STORE_SLOT_BLOCK(P.map[changed[k]].slot), mapbuf);
+		P.nblocks_written++;
+	}
+	return rc;
+}
+
 static int commit(void)
 {
 	static struct map_entry mapbuf[MAP_ENTRIES] __attribute__((aligned(4096)));
@@ -227,6 +238,10 @@ static int commit(void)
 	/* The digest needs only the page hashes, all final now: computing it
 	 * before the barrier overlaps it with the write-backs in flight. */
 	uint64_t digest = digest_fold(P.phash, P.npages);
+	/* Map pages get their slots (and the root its content) first; they
+	 * are written before the root, except under bug=root-first. */
+	uint64_t nchanged = 0;
+	static uint32_t changed[ROOT_MAP_MAX];
 	for (uint64_t m = 0; m < P.nmap; m++) {
 		if (!P.map_changed[m])
 			continue;
@@ -235,11 +250,12 @@ static int commit(void)
 		uint64_t s = slot_alloc();
 		if (s == 0)
 			panic("persist: out of slots for map pages");
-		rc |= P.st->write(P.st, STORE_SLOT_BLOCK(s), mapbuf);
-		P.nblocks_written++;
 		P.old_map_slots[P.nold_map++] = P.map[m].slot;
 		P.map[m] = (struct map_entry){ (uint32_t)s, (uint32_t)h };
+		changed[nchanged++] = (uint32_t)m;
 	}
+	if (!(P.bugs & BUG_ROOT_FIRST))
+		rc |= write_map_pages(changed, nchanged, mapbuf);
 	/* Barrier 1: every page and map page of gen is durable before the
 	 * root that names them can be. */
 	if (!(P.bugs & BUG_NO_DATA_FENCE))
@@ -256,9 +272,20 @@ static int commit(void)
 	strncpy0(root.workload, P.workload, sizeof root.workload);
 	memcpy(root.map, P.map, P.nmap * sizeof *P.map);
 	root.checksum = hash64(&root, sizeof root);
-	rc |= P.st->write(P.st, STORE_ROOT_BLOCK(gen), &root);
+	/* Two root slots, alternating, so a torn root write leaves the other
+	 * one (bug=root-in-place: always the same slot). */
+	uint64_t root_block = STORE_ROOT_BLOCK(P.bugs & BUG_ROOT_IN_PLACE ? 0 : gen);
+	bool no_flush = P.st->bug_no_flush;
+	P.st->bug_no_flush = P.bugs & BUG_NO_FLUSH;     /* the root is flushed under no-data-flush */
+	rc |= P.st->write(P.st, root_block, &root);
+	P.st->bug_no_flush = no_flush;
 	/* Barrier 2: the root is durable; gen is the snapshot recovery finds. */
-	rc |= P.st->barrier(P.st);
+	if (!(P.bugs & BUG_NO_COMMIT_FENCE))
+		rc |= P.st->barrier(P.st);
+	if (P.bugs & BUG_ROOT_FIRST) {
+		rc |= write_map_pages(changed, nchanged, mapbuf);
+		rc |= P.st->barrier(P.st);
+	}
 	if (rc)
 		return -1;
 
@@ -278,7 +305,8 @@ static int commit(void)
 	P.stats.last_commit_tsc = t1 - t0;
 	P.stats.last_total_tsc = t1 - P.t_begin;
 	P.stats.slots_free = P.slots_free;
-	trace_commit(gen, digest);
+	trace_commit(gen, digest, P.st->phys_base ? P.st->phys_base + root_block * STORE_BLOCK : 0,
+		     P.st->phys_base ? STORE_BLOCK : 0);
 	kprintf("persist: gen %lu: %lu dirty pages, %lu blocks written, %lu cow faults, "
 		"pause %lu tsc, commit %lu tsc, total %lu tsc, %lu slots free\n",
 		gen, P.ndirty, P.nblocks_written, P.cow_faults, P.stats.last_pause_tsc,

@@ -16,6 +16,11 @@
 #define BUG_NO_FLUSH       0x2  /* pmem: no line write-backs; disk: no FLUSH */
 #define BUG_NO_COW         0x4  /* no write protection: write the live pages */
 #define BUG_IN_PLACE       0x8  /* overwrite a page's committed slot */
+#define BUG_NO_DATA_FLUSH  0x10 /* pmem: data and map pages not written back */
+#define BUG_NO_COMMIT_FENCE 0x20 /* the commit is reported before its root is fenced */
+#define BUG_ROOT_FIRST     0x40 /* the root is written before the map pages it names */
+#define BUG_ROOT_IN_PLACE  0x80 /* one root slot, overwritten: a torn root is lost */
+#define BUG_NO_VERIFY      0x100 /* recovery does not check page checksums */
 
 /* A page in the snapshot being written. */
 struct dirty_page {

@@ -25,6 +25,7 @@ struct store {
 	/* Every write before the barrier is durable when it returns 0. */
 	int (*barrier)(struct store *s);
 	void *priv;
+	uint64_t phys_base;             /* pmem: physical address of block 0; disk: 0 */
 	bool bug_no_flush;              /* bug=no-flush: skip write-backs / FLUSH */
 };
 

@@ -52,7 +52,7 @@ struct store *store_pmem_open(uint64_t base, uint64_t size)
 	st = (struct store){
 		.name = "pmem", .nblocks = size / STORE_BLOCK,
 		.read = pm_read, .read_start = pm_read, .read_wait = pm_read_wait, .write = pm_write, .barrier = pm_barrier,
-		.priv = (void *)base,
+		.priv = (void *)base, .phys_base = base,
 	};
 	kprintf("persist: pmem store at 0x%lx, %lu blocks, write-back with %s\n",
 		base, st.nblocks, pmem_flush_name());

@@ -9,6 +9,7 @@ libphantom_a_SOURCES += \
 	sim/cli.c sim/cli.h \
 	sim/cmd_run.c \
 	sim/cmd_campaign.c \
+	sim/campaign.c sim/campaign.h \
 	sim/crash_points.c sim/crash_points.h \
 	sim/oracle.c sim/oracle.h \
 	sim/report.c sim/report.h \

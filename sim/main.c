@@ -21,7 +21,7 @@ static const struct subcommand subcommands[] = {
 	{"user", cmd_user, "run a static x86-64 Linux ELF in user mode", NULL},
 	{"trace", cmd_trace, "export or plot a recorded trace", NULL},
 	{"boot", cmd_boot, "boot a Multiboot kernel, like qemu-system-x86_64 -kernel", NULL},
-	{"campaign", cmd_campaign, "fault-injection campaigns (merge works; runs need #4/#7)", NULL},
+	{"campaign", cmd_campaign, "run a fault-injection campaign, or merge shard reports", NULL},
 };
 
 static void usage(FILE *out)

@@ -54,6 +54,10 @@ static int judge(const struct oracle_input *in, struct oracle_verdict *out)
 		if (in->have_durable)
 			return say(out, VERDICT_DURABILITY, "guest booted empty, but generation %" PRIu64
 				   " was durable", in->durable_gen);
+		if (in->have_reported)
+			return say(out, VERDICT_DURABILITY, "guest booted empty, but it had reported "
+				   "generation %" PRIu64 " committed before its commit record was durable",
+				   in->reported_gen);
 	} else {
 		if (in->selfcheck)
 			return say(out, VERDICT_SELFCHECK, "guest self-check failed (code %" PRIu32 ")",
@@ -64,6 +68,10 @@ static int judge(const struct oracle_input *in, struct oracle_verdict *out)
 		if (in->have_durable && in->recovered_gen < in->durable_gen)
 			return say(out, VERDICT_DURABILITY, "recovered generation %" PRIu64
 				   " but %" PRIu64 " was durable", in->recovered_gen, in->durable_gen);
+		if (in->have_reported && in->recovered_gen < in->reported_gen)
+			return say(out, VERDICT_DURABILITY, "recovered generation %" PRIu64 " but the guest had "
+				   "reported %" PRIu64 " committed before its commit record was durable",
+				   in->recovered_gen, in->reported_gen);
 		uint64_t want;
 		if (!committed_digest(in, in->recovered_gen, &want))
 			return say(out, VERDICT_ATOMICITY, "recovered generation %" PRIu64

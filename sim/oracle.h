@@ -5,7 +5,10 @@
  *   (a) self-check: the guest's own recovery check passed;
  *   (b) durability: the recovered generation is at least the newest one
  *       whose commit had become durable before the crash, as the
- *       persistence model judges it (not as the guest claims);
+ *       persistence model judges it (not as the guest claims); and a
+ *       commit the guest had already reported may not be lost either:
+ *       the model then names the broken promise (reported at a point
+ *       where its commit record was not yet durable);
  *   (c) atomicity: the recovered digest equals the digest the guest
  *       reported when it committed that generation;
  *   (d) liveness: recovery finished within its bound, and the workload
@@ -35,11 +38,17 @@ struct commit_record {
 };
 
 struct oracle_input {
-	/* Before the crash. */
+	/* Every commit the guest reports in the uninterrupted run (the
+	 * digest of a recovered generation is looked up here). */
 	const struct commit_record *commits;    /* in the order reported */
 	size_t ncommits;
 	bool have_durable;              /* the model saw a commit become durable */
 	uint64_t durable_gen;           /* newest such generation */
+	/* The newest commit the guest had reported when the power failed.  A
+	 * guest reports a commit to say it is durable; if the model had not
+	 * made it durable yet and it is lost, the guest broke that promise. */
+	bool have_reported;
+	uint64_t reported_gen;
 
 	/* After the reboot. */
 	bool recovered;                 /* recovery-end event seen in bound */

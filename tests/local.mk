@@ -12,5 +12,7 @@ tests_unit_test_campaign_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_campaign_LDADD = $(LDADD) $(CHECK_LIBS)
 endif
 
-TESTS += tests/cli/bad-configs.sh tests/cli/presets.sh tests/cli/campaign-merge.sh tests/cli/power-fail.sh
-EXTRA_DIST += tests/cli/lib.sh tests/cli/bad-configs.sh tests/cli/presets.sh tests/cli/campaign-merge.sh tests/cli/power-fail.sh
+TESTS += tests/cli/bad-configs.sh tests/cli/presets.sh tests/cli/campaign-merge.sh tests/cli/power-fail.sh \
+	tests/cli/campaign.sh
+EXTRA_DIST += tests/cli/lib.sh tests/cli/bad-configs.sh tests/cli/presets.sh tests/cli/campaign-merge.sh tests/cli/power-fail.sh \
+	tests/cli/campaign.sh

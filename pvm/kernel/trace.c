@@ -61,10 +61,12 @@ void trace_pages_written(uint64_t gen, uint32_t pages)
 	kprintf("TRACE pages_written gen=%lu pages=%u\n", gen, pages);
 }
 
-void trace_commit(uint64_t gen, uint64_t digest)
+void trace_commit(uint64_t gen, uint64_t digest, uint64_t root_pa, uint32_t root_len)
 {
-	uint32_t a[] = { LO(gen), HI(gen), LO(digest), HI(digest) };
-	trace_event(ABI_EV_COMMIT, a, 4);
+	uint32_t a[] = { LO(gen), HI(gen), LO(digest), HI(digest), LO(root_pa), HI(root_pa), root_len };
+	/* The root record's place lets the simulator judge, from its own
+	 * persistence model, when this commit really became durable. */
+	trace_event(ABI_EV_COMMIT, a, root_len ? 7 : 4);
 	kprintf("TRACE commit gen=%lu digest=%016lx\n", gen, digest);
 }
 
