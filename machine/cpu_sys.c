@@ -1045,6 +1045,7 @@ bool cpu_sys_interrupts(struct cpu *c)
 	}
 	if (s->st_interrupts)
 		++*s->st_interrupts;
+	charge(c);
 	c->next_rip = c->rip;
 	deliver(c, (unsigned)v, EV_EXTERNAL, false, 0, c->rip);
 	s->halted = false;

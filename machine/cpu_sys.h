@@ -11,7 +11,7 @@
  *
  *     struct cpu *c = cpu_new(&sim, &bus);
  *     cpu_sys_enable(c, &pc.intc, &pc.lapic);   // reset state, system mode
- *     cpu_sys_boot_long64(c, &entry);           // or _protected32
+ *     cpu_sys_boot(c, &entry);                  // a Multiboot loader's state
  *     for (;;) {
  *         cpu_sys_interrupts(c);                // at a boundary: NMI, INTR
  *         enum cpu_exit why = cpu_run(c, budget);
@@ -24,7 +24,7 @@
  * is cached only once the walk has set the dirty bit, so A/D bits are
  * exact.  The TLB holds translations for the current CPL only and is
  * flushed on every CPL change, CR3 write, INVLPG (one page) and change of
- * CR0.PG/WP/PE, CR4.PSE/PAE/PGE/SMEP/SMAP or EFER.NXE.  Decoded
+ * CR0.PG/WP/PE, CR4.PSE/PAE/PGE or EFER.NXE.  Decoded
  * instructions are keyed by linear address and their code pages by
  * physical page, so self-modifying code through any alias is seen; a CR3
  * write, or an INVLPG of a page that held code, drops the decode cache.

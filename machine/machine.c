@@ -197,6 +197,7 @@ enum machine_exit machine_run(struct machine *m)
 {
 	struct sim *s = m->sim;
 	struct cpu *c = m->cpu;
+	bool retried = false;
 	for (;;) {
 		/* Events due now, and the limits. */
 		if (sim_run_events(s, s->now) != SIM_STOP_NONE)
@@ -209,13 +210,27 @@ enum machine_exit machine_run(struct machine *m)
 
 		sim_time_t next = event_next_time(&s->events);
 		if (c->sys->halted) {
-			if (cpu_sys_wakeup_pending(c))
-				continue;       /* taken at the top of the loop */
+			c->sys->shadow = false;         /* the HLT was the shadowed insn */
+			/* A request that vanished at INTA is retried once, then
+			 * the CPU sleeps: a controller that keeps saying
+			 * "pending" without a vector cannot spin the host. */
+			if (cpu_sys_wakeup_pending(c) && !retried) {
+				retried = true;
+				continue;
+			}
+			retried = false;
 			/* HLT with IF = 0 waits for an NMI, which no device
 			 * here raises on its own; with no event left nothing
 			 * can raise an interrupt either. */
 			if (!(c->rflags & FL_IF) || next == SIM_TIME_MAX)
 				return m->exit = MACHINE_EXIT_HALTED;
+			/* Events that never interrupt (an RTC ticking with its
+			 * interrupts off) would let a dead guest sleep for
+			 * months of simulated time: give up after a while. */
+			if (s->now - m->halt_since > MACHINE_IDLE_LIMIT) {
+				m->idle_timeout = true;
+				return m->exit = MACHINE_EXIT_HALTED;
+			}
 			/* Sleep: the clock jumps to the next event
 			 * (sim_run_events also honours max_time). */
 			if (sim_run_events(s, next) != SIM_STOP_NONE)
@@ -250,6 +265,7 @@ enum machine_exit machine_run(struct machine *m)
 		switch (why) {
 		case CPU_EXIT_HALT:
 			c->sys->halted = true;
+			m->halt_since = s->now;
 			++*m->st_halts;
 			break;
 		case CPU_EXIT_TRIPLE_FAULT:

@@ -31,7 +31,8 @@
  *   MACHINE_EXIT_DEBUG_EXIT   the guest wrote v to isa-debug-exit (0xF4);
  *                             exit_code = (v << 1) | 1, QEMU's status
  *   MACHINE_EXIT_HALTED       HLT that no interrupt can end (IF = 0 and no
- *                             NMI, or no event left to raise one)
+ *                             NMI, or no event left to raise one, or none
+ *                             came for MACHINE_IDLE_LIMIT of simulated time)
  *   MACHINE_EXIT_TRIPLE_FAULT a triple fault with cpu.triple_fault "halt"
  *                             ("reset" reloads the kernel and restarts)
  *   MACHINE_EXIT_LIMIT        run.max_time_us / run.max_insns reached
@@ -52,6 +53,7 @@
 #include "machine/bus.h"
 #include "machine/layout.h"
 #include "machine/multiboot.h"
+#include "sim/clock.h"
 
 struct sim;
 struct config;
@@ -66,6 +68,10 @@ enum machine_exit {
 	MACHINE_EXIT_LIMIT,
 	MACHINE_EXIT_STOPPED,
 };
+
+/* A HLT that no interrupt ends for this long (simulated time) ends the
+ * run as MACHINE_EXIT_HALTED (idle_timeout set): 10 minutes. */
+#define MACHINE_IDLE_LIMIT (600 * SIM_S)
 
 /* PCI slot of the virtio block device. */
 #define MACHINE_VBLK_SLOT 4
@@ -87,6 +93,8 @@ struct machine {
 	struct boot_entry boot;
 	char *kernel;                   /* the path loaded */
 	unsigned resets;                /* triple-fault resets so far */
+	sim_time_t halt_since;          /* when the current HLT began */
+	bool idle_timeout;              /* HALTED: MACHINE_IDLE_LIMIT passed */
 
 	bool bus_ready, pc_ready;
 	enum machine_exit exit;

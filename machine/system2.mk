@@ -49,3 +49,11 @@ tests/guests/prot32.mb32: tests/guests/prot32.c tests/guests/prot32.ld
 	  -o $@ $(srcdir)/tests/guests/prot32.c
 CLEANFILES += tests/guests/prot32.mb32
 endif
+
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_cpu_sys
+TESTS += tests/unit/test_cpu_sys
+tests_unit_test_cpu_sys_SOURCES = tests/unit/test_cpu_sys.c
+tests_unit_test_cpu_sys_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_cpu_sys_LDADD = $(LDADD) $(CHECK_LIBS)
+endif

@@ -48,8 +48,8 @@ static void boot_usage(FILE *out)
 		"       as QEMU's -device isa-debug-exit (Phantom: 1 clean, 3 panic, 5 exception)\n"
 		"  2    bad input: command line, config, kernel image\n"
 		"  3    host error: an output file could not be written\n"
-		"  4    the guest halted for good (hlt with interrupts off, or nothing left\n"
-		"       that could interrupt it)\n"
+		"  4    the guest halted for good (hlt with interrupts off, nothing left\n"
+		"       that could interrupt it, or no interrupt for 600 s of simulated time)\n"
 		"  6    triple fault (cpu.triple_fault = halt)\n",
 		machine_default_kernel());
 }
@@ -213,8 +213,9 @@ int cmd_boot(int argc, char **argv)
 		"%llu ps of simulated time\n", m.kernel ? m.kernel : "?", machine_exit_name(why), rc,
 		(unsigned long long)sim.insns, (unsigned long long)sim.now);
 	if (why == MACHINE_EXIT_HALTED)
-		fprintf(stderr, "phantom-sim: the guest halted at rip=%#llx with interrupts %s\n",
-			(unsigned long long)m.cpu->rip, (m.cpu->rflags & 0x200) ? "on" : "off");
+		fprintf(stderr, "phantom-sim: the guest halted at rip=%#llx with interrupts %s%s\n",
+			(unsigned long long)m.cpu->rip, (m.cpu->rflags & 0x200) ? "on" : "off",
+			m.idle_timeout ? ", and no interrupt came for 600 s of simulated time" : "");
 	if (machine_free(&m, err, sizeof err)) {
 		fprintf(stderr, "phantom-sim: %s\n", err);
 		rc = EXIT_HOST;
