@@ -1,7 +1,8 @@
 # blockdev.mk: the block device (issue 5): devices/virtio_blk.* (virtio 1.x
 # over PCI), devices/blockdev.* (image, volatile write cache, timing
 # presets) and machine/blk_crash.* (crash states by policy, image
-# write-out).  docs/block.md and describe them.
+# write-out).  docs/block.md and docs/crash-model.md ("The block device")
+# describe them.
 libphantom_a_SOURCES += \
 	devices/blockdev.c devices/blockdev.h \
 	devices/virtio_blk.c devices/virtio_blk.h \
@@ -20,4 +21,3 @@ tests_unit_test_block_LDADD = $(LDADD) $(CHECK_LIBS)
 endif
 
 EXTRA_DIST += docs/block.md
-EXTRA_DIST +=
