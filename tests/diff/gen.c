@@ -505,7 +505,7 @@ static void track_fsw(struct g *g, const struct insn_form *f)
 
 static bool reads_fsw(const struct insn_form *f)
 {
-	return is(f, "fnstsw") || is(f, "fnstenv") || starts(f->mnemonic, "fxsave");
+	return is(f, "fnstsw") || is(f, "fnstenv") || is(f, "fnsave") || starts(f->mnemonic, "fxsave");
 }
 
 /* Registers a form uses implicitly (never picked as base/index). */
