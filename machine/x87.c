@@ -850,8 +850,12 @@ static void special(struct cpu *c, unsigned b)
 		if (b == 0xF8 || b == 0xF5)
 			c->x87.sw &= (uint16_t)~C2;     /* "reduction complete" (hardware) */
 		st_set(c, 0, indefinite());
-		if (b == 0xF4)
+		if (b == 0xF4) {
+			/* The underflow is what is reported (C1 = 0), even if
+			 * the push overflows too, as for fld st(i). */
 			fpush(c, indefinite());
+			c->x87.sw &= (uint16_t)~C1;
+		}
 		return;
 	}
 	if (b == 0xF4 && !st_empty(c, 7)) {
