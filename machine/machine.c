@@ -92,6 +92,38 @@ static int attach_block(struct machine *m, char *err, size_t errlen)
 	return 0;
 }
 
+/* Persistence events into the trace (the observer of machine/persist.h).
+ * The trace has four fence kinds: serializing instructions and I/O order
+ * like mfence, so they are recorded as one. */
+static void trace_persist_event(void *ctx, const struct persist_event *ev)
+{
+	struct machine *m = ctx;
+	struct trace *t = m->trace;
+	sim_time_t now = m->sim->now;
+	switch (ev->kind) {
+	case PERSIST_EV_STORE:
+	case PERSIST_EV_NTSTORE:
+		trace_pm_store(t, now, ev->pa, ev->len);
+		break;
+	case PERSIST_EV_FLUSH:
+		trace_flush(t, now, ev->pa, ev->sub == PERSIST_CLFLUSH ? TRACE_FLUSH_CLFLUSH :
+			    ev->sub == PERSIST_CLFLUSHOPT ? TRACE_FLUSH_CLFLUSHOPT : TRACE_FLUSH_CLWB);
+		break;
+	case PERSIST_EV_FENCE:
+		trace_fence(t, now, ev->sub == PERSIST_SFENCE ? TRACE_FENCE_SFENCE :
+			    ev->sub == PERSIST_LOCKED ? TRACE_FENCE_LOCKED : TRACE_FENCE_MFENCE);
+		break;
+	case PERSIST_EV_BLOCK_WRITE:
+		trace_blk_write(t, now, ev->pa, ev->len, ev->sub);
+		break;
+	case PERSIST_EV_BLOCK_FLUSH:
+		trace_blk_flush(t, now);
+		break;
+	default:
+		break;
+	}
+}
+
 int machine_init(struct machine *m, struct sim *sim, const struct config *cfg,
 		 char *err, size_t errlen)
 {
@@ -147,6 +179,8 @@ int machine_init(struct machine *m, struct sim *sim, const struct config *cfg,
 		m->have_nv = true;
 		m->cpu->hooks = nvdimm_cpu_hooks(&m->nv);
 		nvdimm_exempt_trace_port(&m->nv, &m->bus);
+		if (m->trace)
+			persist_set_observer(&m->nv.pm, trace_persist_event, m);
 	}
 	if (cfg->block.enabled && attach_block(m, err, errlen))
 		return -1;

@@ -275,6 +275,7 @@ static int commit(void)
 	/* Two root slots, alternating, so a torn root write leaves the other
 	 * one (bug=root-in-place: always the same slot). */
 	uint64_t root_block = STORE_ROOT_BLOCK(P.bugs & BUG_ROOT_IN_PLACE ? 0 : gen);
+	trace_commit_begin(gen);
 	bool no_flush = P.st->bug_no_flush;
 	P.st->bug_no_flush = P.bugs & BUG_NO_FLUSH;     /* the root is flushed under no-data-flush */
 	rc |= P.st->write(P.st, root_block, &root);

@@ -90,6 +90,7 @@ void trace_snapshot_begin(uint64_t gen);
 void trace_pause_end(uint64_t gen, uint64_t pause_cycles);
 void trace_pages_written(uint64_t gen, uint32_t pages);
 void trace_commit(uint64_t gen, uint64_t digest, uint64_t root_pa, uint32_t root_len);
+void trace_commit_begin(uint64_t gen);
 void trace_recovery_begin(void);
 void trace_recovery_end(uint64_t gen, uint64_t digest, uint32_t selfcheck, uint32_t invariant);
 void trace_workload_op(uint32_t kind, uint32_t count);

@@ -54,6 +54,12 @@ void trace_pause_end(uint64_t gen, uint64_t pause_cycles)
 	kprintf("TRACE pause_end gen=%lu tsc=%lu\n", gen, pause_cycles);
 }
 
+void trace_commit_begin(uint64_t gen)
+{
+	uint32_t a[] = { LO(gen), HI(gen) };
+	trace_event(ABI_EV_COMMIT_BEGIN, a, 2);
+}
+
 void trace_pages_written(uint64_t gen, uint32_t pages)
 {
 	uint32_t a[] = { LO(gen), HI(gen), pages };
