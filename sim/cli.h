@@ -20,7 +20,13 @@ int cmd_trace(int argc, char **argv);
 int cmd_campaign(int argc, char **argv);
 int cmd_boot(int argc, char **argv);
 
+struct sim;
+
 /* Shared option parsing helpers. */
 int cli_parse_u64(const char *opt, const char *text, unsigned long long *out);
+/* --stats FILE: the counters as JSON, written through a temporary and a
+ * rename so an interrupted run never leaves half a file.  One line on
+ * stderr and -1 when it cannot be written. */
+int cli_write_stats(const struct sim *s, const char *path);
 
 #endif

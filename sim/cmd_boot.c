@@ -54,30 +54,6 @@ static void boot_usage(FILE *out)
 		machine_default_kernel());
 }
 
-static int write_stats(const struct sim *s, const char *path)
-{
-	size_t n = strlen(path) + 8;
-	char *tmp = malloc(n);
-	if (!tmp)
-		abort();
-	snprintf(tmp, n, "%s.tmp", path);
-	FILE *f = fopen(tmp, "w");
-	int rc = -1;
-	if (f) {
-		rc = stats_write_json(&s->stats, f);
-		if (fclose(f))
-			rc = -1;
-		if (rc == 0)
-			rc = rename(tmp, path);
-		if (rc)
-			remove(tmp);
-	}
-	if (rc)
-		fprintf(stderr, "phantom-sim: --stats %s: cannot write\n", path);
-	free(tmp);
-	return rc;
-}
-
 /* "key=value" for config_set. */
 static int set_key(struct config *cfg, const char *key, const char *value, char *err, size_t errlen)
 {
@@ -220,7 +196,7 @@ int cmd_boot(int argc, char **argv)
 		fprintf(stderr, "phantom-sim: %s\n", err);
 		rc = EXIT_HOST;
 	}
-	if (stats_path && write_stats(&sim, stats_path))
+	if (stats_path && cli_write_stats(&sim, stats_path))
 		rc = EXIT_HOST;
 	sim_free(&sim);
 	config_free(&cfg);

@@ -33,32 +33,6 @@ static void run_usage(FILE *out)
 		"                      point in [1, N] from the seed (sets power.fail_*)\n");
 }
 
-/* Write the stats file through a temporary and rename, so an interrupted
- * run never leaves half a file behind. */
-static int write_stats(const struct sim *s, const char *path)
-{
-	size_t n = strlen(path) + 8;
-	char *tmp = malloc(n);
-	if (!tmp)
-		abort();
-	snprintf(tmp, n, "%s.tmp", path);
-	FILE *f = fopen(tmp, "w");
-	int rc = -1;
-	if (f) {
-		rc = stats_write_json(&s->stats, f);
-		if (fclose(f))
-			rc = -1;
-		if (rc == 0)
-			rc = rename(tmp, path);
-		if (rc)
-			remove(tmp);
-	}
-	if (rc)
-		fprintf(stderr, "phantom-sim: --stats %s: cannot write\n", path);
-	free(tmp);
-	return rc;
-}
-
 /* The power-failure plan of power.fail_*.  A random point is drawn from
  * the run seed's own stream, so the same seed cuts at the same place. */
 static struct power_fail_plan plan_from(const struct config *cfg)
@@ -152,7 +126,7 @@ static int run_boot(const struct config *cfg, const char *config_path,
 		rc = EXIT_HOST;
 	}
 	stats_print(&sim.stats, stderr);
-	if (stats_path && write_stats(&sim, stats_path))
+	if (stats_path && cli_write_stats(&sim, stats_path))
 		rc = EXIT_HOST;
 	sim_free(&sim);
 	return rc;

@@ -101,20 +101,6 @@ static void report_fault(struct cpu *c, struct bus *bus)
 	fputc('\n', stderr);
 }
 
-static int write_stats(const struct sim *s, const char *path)
-{
-	FILE *f = fopen(path, "w");
-	int rc = -1;
-	if (f) {
-		rc = stats_write_json(&s->stats, f);
-		if (fclose(f))
-			rc = -1;
-	}
-	if (rc)
-		fprintf(stderr, "phantom-sim: --stats %s: cannot write\n", path);
-	return rc;
-}
-
 struct user_options {
 	unsigned long long seed, max_insns;
 	const char *stats;
@@ -262,7 +248,7 @@ int cmd_user(int argc, char **argv)
 	*stats_counter(&sim.stats, "run.sim_time_ps") = sim.now;
 	*stats_counter(&sim.stats, "cpu.insns") = sim.insns;
 	*stats_counter(&sim.stats, "user.exit_status") = (uint64_t)status;
-	if (o.stats && write_stats(&sim, o.stats) && status == 0)
+	if (o.stats && cli_write_stats(&sim, o.stats) && status == 0)
 		status = EXIT_HOST;
 
 	linux_proc_free(&p);
