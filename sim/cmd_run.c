@@ -28,6 +28,7 @@ static void run_usage(FILE *out)
 		"  --seed N            run seed (overrides run.seed)\n"
 		"  --stats FILE        write all counters as JSON to FILE at the end\n"
 		"  --print-config      print the effective config as JSON and exit\n"
+		"  --trace FILE        record a trace (sets trace.file; docs/traces.md)\n"
 		"  --power-fail-at K:N cut the power at N of kind K: time_us, insn or event\n"
 		"                      (the N-th persistence event); random-K:N draws the\n"
 		"                      point in [1, N] from the seed (sets power.fail_*)\n");
@@ -168,11 +169,12 @@ int cmd_run(int argc, char **argv)
 		{"seed", required_argument, NULL, 'S'},
 		{"stats", required_argument, NULL, 't'},
 		{"print-config", no_argument, NULL, 'p'},
+		{"trace", required_argument, NULL, 'T'},
 		{"power-fail-at", required_argument, NULL, 'f'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	const char *config_path = NULL, *stats_path = NULL, *fail_at = NULL;
+	const char *config_path = NULL, *stats_path = NULL, *fail_at = NULL, *trace_path = NULL;
 	const char **sets = calloc((size_t)argc + 1, sizeof *sets);
 	size_t nsets = 0;
 	bool print_config = false, have_seed = false;
@@ -192,6 +194,7 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 't': stats_path = optarg; break;
 		case 'p': print_config = true; break;
+		case 'T': trace_path = optarg; break;
 		case 'h': run_usage(stdout); rc = EXIT_OK; goto out;
 		default: run_usage(stderr); goto out;
 		}
@@ -221,6 +224,19 @@ int cmd_run(int argc, char **argv)
 	}
 	if (have_seed)
 		cfg.run.seed = seed;
+	if (trace_path) {
+		char *set = malloc(strlen(trace_path) + 16);
+		if (!set)
+			abort();
+		sprintf(set, "trace.file=%s", trace_path);
+		int bad = config_set(&cfg, set, err, sizeof err);
+		free(set);
+		if (bad) {
+			fprintf(stderr, "phantom-sim: %s\n", err);
+			config_free(&cfg);
+			goto out;
+		}
+	}
 	if (fail_at && power_fail_option(&cfg, fail_at, err, sizeof err)) {
 		fprintf(stderr, "phantom-sim: %s\n", err);
 		config_free(&cfg);

@@ -35,6 +35,13 @@ if "$SIM" --config "$SRC/configs/optane.json" --set pmem.image="$WORK/o.pmem" --
 else
 	bad "run with --stats: $(cat "$WORK/err")"
 fi
+"$SIM" --config "$SRC/configs/optane.json" --set pmem.image="$WORK/t.pmem" --set run.max_time_us=30000 \
+	--trace "$WORK/run.trace" >/dev/null 2>&1
+if "$SIM" trace export --format summary "$WORK/run.trace" 2>/dev/null | grep -q '"committed": [1-9]'; then
+	ok "--trace records the run's snapshots"
+else
+	bad "--trace: no committed snapshots in the summary"
+fi
 "$SIM" --help | grep -q '^exit status:' && ok "--help documents exit statuses" || bad "--help lacks exit statuses"
 "$SIM" --version | grep -q '^phantom-sim [0-9]' && ok "--version" || bad "--version"
 finish
