@@ -14,5 +14,5 @@ endif
 
 TESTS += tests/cli/bad-configs.sh tests/cli/presets.sh tests/cli/campaign-merge.sh tests/cli/power-fail.sh \
 	tests/cli/campaign.sh
-EXTRA_DIST += tests/cli/lib.sh tests/cli/bad-configs.sh tests/cli/presets.sh tests/cli/campaign-merge.sh tests/cli/power-fail.sh \
+EXTRA_DIST += tests/lib.sh tests/cli/lib.sh tests/cli/bad-configs.sh tests/cli/presets.sh tests/cli/campaign-merge.sh tests/cli/power-fail.sh \
 	tests/cli/campaign.sh

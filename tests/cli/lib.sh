@@ -1,14 +1,5 @@
 # tests/cli/lib.sh: helpers for the CLI shell tests (sourced).
-set -u
-SIM="${top_builddir:-.}/phantom-sim"
-SRC="${top_srcdir:-.}"
-WORK=$(mktemp -d /tmp/phantom-cli.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-fails=0
-passes=0
-ok()   { passes=$((passes + 1)); echo "ok - $*"; }
-bad()  { fails=$((fails + 1)); echo "FAIL - $*"; }
-finish() { echo "$passes passed, $fails failed"; [ "$fails" -eq 0 ]; }
+. "${top_srcdir:-.}/tests/lib.sh"
 
 # expect_fail NAME STATUS NEEDLE -- CMD...: CMD exits STATUS and prints
 # exactly one line on stderr that contains NEEDLE.

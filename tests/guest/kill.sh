@@ -9,7 +9,12 @@
 
 DISK=$WORK/disk.img
 dd if=/dev/zero of="$DISK" bs=1M count=0 seek=32 2>/dev/null
-DRIVE="-drive file=$DISK,if=virtio,format=raw"
+# No image locking: once in a full `make check` (not reproduced since) the
+# boot after a cut printed nothing and exited 1, which is what QEMU does
+# when it cannot take the image's lock; a killed QEMU's lock is suspected
+# of outliving it briefly.  The runs here never overlap, so the lock
+# protects nothing.
+DRIVE="-drive file=$DISK,if=virtio,format=raw,file.locking=off"
 ARGS="workload=cbank backend=disk objspace_mb=8 snapshot_ms=5 work=300"
 
 for cut in 0.7 0.9 1.1; do

@@ -56,7 +56,8 @@ expect_status() {
 
 # expect OUT REGEX: the console has a line matching REGEX.
 expect() {
-	grep -Eq -- "$2" "$1" || { echo "--- console ($1)"; cat "$1"; fail "no line matching '$2'"; }
+	grep -Eq -- "$2" "$1" || { echo "--- console ($1)"; cat "$1"; echo "--- stderr"; cat "$1.stderr"
+		fail "no line matching '$2'"; }
 }
 
 # field OUT REGEX KEY: KEY's value on the last line matching REGEX.

@@ -1,16 +1,8 @@
 # tests/traces/lib.sh: helpers for the trace shell tests (sourced).
-set -u
-SIM="${top_builddir:-.}/phantom-sim"
+. "${top_srcdir:-.}/tests/lib.sh"
 GEN="${top_builddir:-.}/tests/traces/gen-trace"
 CHROME_CHECK="${top_builddir:-.}/tests/traces/chrome-check"
 XML_CHECK="${top_builddir:-.}/tests/traces/xml-check"
-WORK=$(mktemp -d /tmp/phantom-traces.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-fails=0
-passes=0
-ok()   { passes=$((passes + 1)); echo "ok - $*"; }
-bad()  { fails=$((fails + 1)); echo "FAIL - $*"; }
-finish() { echo "$passes passed, $fails failed"; [ "$fails" -eq 0 ]; }
 
 # check NAME CMD...: CMD succeeds.
 check() {

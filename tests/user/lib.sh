@@ -3,17 +3,7 @@
 # The core check, same_as_native, runs one command natively and under
 # `phantom-sim user` with the same stdin, and passes when stdout is
 # byte-identical and the exit status is the same.
-set -u
-SIM="${top_builddir:-.}/phantom-sim"
-SRC="${top_srcdir:-.}"
-BLD="${top_builddir:-.}"
-WORK=$(mktemp -d /tmp/phantom-user.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-fails=0
-passes=0
-ok()   { passes=$((passes + 1)); echo "ok - $*"; }
-bad()  { fails=$((fails + 1)); echo "FAIL - $*"; }
-finish() { echo "$passes passed, $fails failed"; [ "$fails" -eq 0 ]; }
+. "${top_srcdir:-.}/tests/lib.sh"
 
 # A test that needs busybox is skipped, never passed, without it.
 need_busybox() {

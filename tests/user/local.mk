@@ -116,50 +116,11 @@ USER_MUSL_PROGS = \
 check_SCRIPTS += $(USER_MUSL_PROGS)
 CLEANFILES += $(USER_MUSL_PROGS)
 
-tests/user/progs/intmath.musl: tests/user/progs/intmath.c
-	$(AM_V_CC)$(MKDIR_P) tests/user/progs && \
+# One rule builds every .musl program from its .c (an empty file when
+# configure found no musl-gcc: progs.sh then skips the musl runs).
+SUFFIXES = .musl
+.c.musl:
+	$(AM_V_CC)$(MKDIR_P) $(@D) && \
 	if test -n "$(MUSL_GCC)"; then \
-		$(MUSL_GCC) -static -O2 -o $@ $(srcdir)/tests/user/progs/intmath.c -lm; \
-	else rm -f $@ && : >$@; fi
-
-tests/user/progs/float.musl: tests/user/progs/float.c
-	$(AM_V_CC)$(MKDIR_P) tests/user/progs && \
-	if test -n "$(MUSL_GCC)"; then \
-		$(MUSL_GCC) -static -O2 -o $@ $(srcdir)/tests/user/progs/float.c -lm; \
-	else rm -f $@ && : >$@; fi
-
-tests/user/progs/jmp.musl: tests/user/progs/jmp.c
-	$(AM_V_CC)$(MKDIR_P) tests/user/progs && \
-	if test -n "$(MUSL_GCC)"; then \
-		$(MUSL_GCC) -static -O2 -o $@ $(srcdir)/tests/user/progs/jmp.c -lm; \
-	else rm -f $@ && : >$@; fi
-
-tests/user/progs/sort.musl: tests/user/progs/sort.c
-	$(AM_V_CC)$(MKDIR_P) tests/user/progs && \
-	if test -n "$(MUSL_GCC)"; then \
-		$(MUSL_GCC) -static -O2 -o $@ $(srcdir)/tests/user/progs/sort.c -lm; \
-	else rm -f $@ && : >$@; fi
-
-tests/user/progs/alloc.musl: tests/user/progs/alloc.c
-	$(AM_V_CC)$(MKDIR_P) tests/user/progs && \
-	if test -n "$(MUSL_GCC)"; then \
-		$(MUSL_GCC) -static -O2 -o $@ $(srcdir)/tests/user/progs/alloc.c -lm; \
-	else rm -f $@ && : >$@; fi
-
-tests/user/progs/syscalls.musl: tests/user/progs/syscalls.c
-	$(AM_V_CC)$(MKDIR_P) tests/user/progs && \
-	if test -n "$(MUSL_GCC)"; then \
-		$(MUSL_GCC) -static -O2 -o $@ $(srcdir)/tests/user/progs/syscalls.c -lm; \
-	else rm -f $@ && : >$@; fi
-
-tests/user/progs/segv.musl: tests/user/progs/segv.c
-	$(AM_V_CC)$(MKDIR_P) tests/user/progs && \
-	if test -n "$(MUSL_GCC)"; then \
-		$(MUSL_GCC) -static -O2 -o $@ $(srcdir)/tests/user/progs/segv.c -lm; \
-	else rm -f $@ && : >$@; fi
-
-tests/user/progs/seeded.musl: tests/user/progs/seeded.c
-	$(AM_V_CC)$(MKDIR_P) tests/user/progs && \
-	if test -n "$(MUSL_GCC)"; then \
-		$(MUSL_GCC) -static -O2 -o $@ $(srcdir)/tests/user/progs/seeded.c -lm; \
+		$(MUSL_GCC) -static -O2 -o $@ $< -lm; \
 	else rm -f $@ && : >$@; fi
