@@ -42,9 +42,21 @@ void cache_free(struct cache *c)
 	*c = (struct cache){0};
 }
 
+static unsigned set_index(const struct cache *c, uint64_t line)
+{
+	if (c->cfg.hashed)
+		line ^= (line >> 11) ^ (line >> 22) ^ (line >> 33);
+	return (unsigned)(line & (c->sets - 1));
+}
+
+static struct cache_way *ways_of(const struct cache *c, unsigned set)
+{
+	return &c->ways[(size_t)set * c->cfg.ways];
+}
+
 static struct cache_way *set_of(const struct cache *c, uint64_t line)
 {
-	return &c->ways[(line & (c->sets - 1)) * c->cfg.ways];
+	return ways_of(c, set_index(c, line));
 }
 
 /* Tree PLRU: node n has children 2n+1 and 2n+2; leaves are ways.  A bit
@@ -81,12 +93,12 @@ static void touch(struct cache *c, unsigned set, unsigned way)
 	if (c->cfg.policy == CACHE_PLRU)
 		plru_touch(c, set, way);
 	else
-		set_of(c, set)[way].stamp = ++c->clock;
+		ways_of(c, set)[way].stamp = ++c->clock;
 }
 
 static unsigned victim(const struct cache *c, unsigned set)
 {
-	const struct cache_way *w = set_of(c, set);
+	const struct cache_way *w = ways_of(c, set);
 	for (unsigned i = 0; i < c->cfg.ways; i++)
 		if (!w[i].valid)
 			return i;
@@ -110,9 +122,9 @@ static int find(const struct cache *c, uint64_t line)
 
 static void insert(struct cache *c, uint64_t line, bool dirty, struct cache_result *r)
 {
-	unsigned set = (unsigned)(line & (c->sets - 1));
+	unsigned set = set_index(c, line);
 	unsigned v = victim(c, set);
-	struct cache_way *w = &set_of(c, line)[v];
+	struct cache_way *w = &ways_of(c, set)[v];
 	r->victim_valid = w->valid;
 	r->victim_dirty = w->valid && w->dirty;
 	r->victim = w->line * CACHE_LINE;
@@ -133,7 +145,7 @@ void cache_access(struct cache *c, uint64_t pa, enum cache_op op, struct cache_r
 		r->hit = true;
 		c->hits++;
 		set_of(c, line)[way].dirty |= op == CACHE_WRITE;
-		touch(c, (unsigned)(line & (c->sets - 1)), (unsigned)way);
+		touch(c, set_index(c, line), (unsigned)way);
 		return;
 	}
 	c->misses++;
@@ -148,7 +160,7 @@ void cache_fill_dirty(struct cache *c, uint64_t pa, struct cache_result *r)
 	if (way >= 0) {
 		r->hit = true;
 		set_of(c, line)[way].dirty = true;
-		touch(c, (unsigned)(line & (c->sets - 1)), (unsigned)way);
+		touch(c, set_index(c, line), (unsigned)way);
 		return;
 	}
 	insert(c, line, true, r);

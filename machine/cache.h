@@ -8,7 +8,7 @@
  * the persistence model needs to know).
  *
  *     struct cache l1;
- *     cache_init(&l1, &(struct cache_config){"l1d", 32 << 10, 8, 4, CACHE_PLRU});
+ *     cache_init(&l1, &(struct cache_config){"l1d", 32 << 10, 8, 4, CACHE_PLRU, false});
  *     struct cache_result r;
  *     cache_access(&l1, pa, CACHE_WRITE, &r);
  *     if (!r.hit) ...fetch from the next level...
@@ -31,6 +31,10 @@ struct cache_config {
 	unsigned ways;          /* PLRU needs a power of two, at most 64 */
 	unsigned latency;       /* hit latency, cycles */
 	enum cache_policy policy;
+	/* Index sets by a hash of the line address, as Intel's LLC picks a
+	 * slice by a hash (so power-of-two strides do not pile into a few
+	 * sets); otherwise by the low line-address bits. */
+	bool hashed;
 };
 
 struct cache_way {

@@ -275,8 +275,8 @@ void op_clflush(struct cpu *c, const struct insn *i)
 	int kind = i->form->mprefix != MP_66 ? CPU_FLUSH_CLFLUSH
 		 : ((i->modrm >> 3) & 7) == 7 ? CPU_FLUSH_CLFLUSHOPT : CPU_FLUSH_CLWB;
 	mem_check(c, a, BUS_R);         /* faults like a byte load would */
-	if (c->hooks && c->hooks->flush)
-		c->hooks->flush(c->hooks->ctx, mem_phys(c, a) & ~63ull, kind);
+	if ((c->hooks && c->hooks->flush) || c->timing)
+		hook_flush(c, mem_phys(c, a) & ~63ull, kind);
 }
 
 /* ---- SSE/x87 state ---- */

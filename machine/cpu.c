@@ -27,6 +27,7 @@
 #include <stdlib.h>
 
 #include "machine/cpu_sys.h"
+#include "machine/cpu_timing.h"
 #include "machine/exec.h"
 #include "sim/sim.h"
 
@@ -90,6 +91,7 @@ static void tlb_fill(struct cpu *c, uint64_t la, const struct bus_region *r)
 	struct cpu_tlb_entry *e = &c->tlb[pg & (CPU_TLB_SIZE - 1)];
 	e->page = pg;
 	e->host = r->host + (start - r->base);
+	e->ppage = pg;          /* no paging: linear == physical */
 	e->perm = r->flags & BUS_RWX;
 	if ((r->flags & BUS_STORE_HOOK) || cpage_find(c, pg))
 		e->perm &= ~(unsigned)BUS_W;
@@ -142,7 +144,61 @@ uint8_t mem_fetch_slow(struct cpu *c, uint64_t la)
 	return (uint8_t)bus_read(c->bus, la, 1);
 }
 
+/* ---- approximate timing ---- */
+
+void mem_timing(struct cpu *c, const struct cpu_tlb_entry *e, uint64_t la, bool write)
+{
+	if (write && c->cur_nt)
+		return;         /* charged by the non-temporal path (timing_ntstore) */
+	uint64_t pa = (e->ppage << 12) | (la & 4095);
+	c->sim->now = cpu_timing_data(c->timing, la, pa, write, c->sim->now);
+}
+
+/* After a slow-path access: RAM pages are in the TLB by now (the slow
+ * path fills it even for store-hooked pages); MMIO is uncached and is
+ * not charged here. */
+static void slow_timing(struct cpu *c, uint64_t la, bool write)
+{
+	const struct cpu_tlb_entry *e = &c->tlb[(la >> 12) & (CPU_TLB_SIZE - 1)];
+	if (e->page == la >> 12)
+		mem_timing(c, e, la, write);
+}
+
+void timing_fence(struct cpu *c, int kind)
+{
+	c->sim->now = cpu_timing_fence(c->timing, kind, c->sim->now);
+}
+
+void timing_flush(struct cpu *c, uint64_t pa, int kind)
+{
+	c->sim->now = cpu_timing_flush(c->timing, pa, kind, c->sim->now);
+}
+
+void timing_ntstore(struct cpu *c, uint64_t pa, unsigned len)
+{
+	c->sim->now = cpu_timing_ntstore(c->timing, pa, len, c->sim->now);
+}
+
+static uint64_t read_slow(struct cpu *c, uint64_t la, unsigned size);
+
 uint64_t mem_read_slow(struct cpu *c, uint64_t la, unsigned size)
+{
+	uint64_t v = read_slow(c, la, size);
+	if (c->timing)
+		slow_timing(c, la, false);
+	return v;
+}
+
+static void write_slow(struct cpu *c, uint64_t la, unsigned size, uint64_t v);
+
+void mem_write_slow(struct cpu *c, uint64_t la, unsigned size, uint64_t v)
+{
+	write_slow(c, la, size, v);
+	if (c->timing)
+		slow_timing(c, la, true);
+}
+
+static uint64_t read_slow(struct cpu *c, uint64_t la, unsigned size)
 {
 	if (c->sys)
 		return cpu_sys_read_slow(c, la, size);
@@ -157,7 +213,7 @@ uint64_t mem_read_slow(struct cpu *c, uint64_t la, unsigned size)
 	 * so a fault reports the first inaccessible byte like hardware. */
 	uint64_t v = 0;
 	for (unsigned k = 0; k < size; k++)
-		v |= mem_read_slow(c, la + k, 1) << (8 * k);
+		v |= read_slow(c, la + k, 1) << (8 * k);
 	return v;
 }
 
@@ -177,7 +233,7 @@ void mem_check_write(struct cpu *c, uint64_t la, unsigned len)
 	}
 }
 
-void mem_write_slow(struct cpu *c, uint64_t la, unsigned size, uint64_t v)
+static void write_slow(struct cpu *c, uint64_t la, unsigned size, uint64_t v)
 {
 	if (c->sys) {
 		cpu_sys_write_slow(c, la, size, v);
@@ -206,6 +262,9 @@ void mem_read_buf(struct cpu *c, uint64_t la, void *dst, unsigned len)
 			n = len;
 		const struct cpu_tlb_entry *e = &c->tlb[(la >> 12) & (CPU_TLB_SIZE - 1)];
 		if (e->page == la >> 12 && (e->perm & BUS_R)) {
+			if (c->timing)
+				for (uint64_t a = la; a < la + n; a = (a | 63) + 1)
+					mem_timing(c, e, a, false);
 			memcpy(d, e->host + off, n);
 		} else {
 			for (unsigned k = 0; k < n; k++)
@@ -221,6 +280,9 @@ void mem_write_buf(struct cpu *c, uint64_t la, const void *src, unsigned len)
 	uint64_t pg = la >> 12;
 	const struct cpu_tlb_entry *e = &c->tlb[pg & (CPU_TLB_SIZE - 1)];
 	if (e->page == pg && (e->perm & BUS_W) && (la & 4095) + len <= 4096) {
+		if (c->timing)
+			for (uint64_t a = la; a < la + len; a = (a | 63) + 1)
+				mem_timing(c, e, a, true);
 		memcpy(e->host + (la & 4095), s, len);
 		return;
 	}
@@ -380,6 +442,23 @@ static struct code_page *cpage_get(struct cpu *c, uint64_t page)
 	return cp;
 }
 
+/* The form's class, refined by what decoding found (lock, operand size,
+ * rep, a memory operand for xchg). */
+static uint8_t timing_class(const struct cpu *c, const struct insn *i)
+{
+	enum tclass k = c->form_class[i->form->id];
+	if (i->lock || (k == TC_LOCKED && !i->mod3 && i->form->modrm != MR_NONE))
+		return TC_LOCKED;
+	if (k == TC_LOCKED)
+		return TC_ALU;          /* xchg between registers */
+	if (k == TC_DIV32 && i->osz == 8)
+		return TC_DIV64;
+	if (k == TC_STRING && i->rep && (i->form->mnemonic[0] == 'm' || i->form->mnemonic[0] == 's') &&
+	    strncmp(i->form->mnemonic, "sca", 3) != 0)
+		return TC_REP_MOVE;
+	return (uint8_t)k;
+}
+
 static struct insn *dcache_fill(struct cpu *c, uint64_t rip)
 {
 	struct insn d;
@@ -402,6 +481,8 @@ static struct insn *dcache_fill(struct cpu *c, uint64_t rip)
 	c->dcache_count++;
 	/* Code pages are physical pages (system mode: after translation). */
 	uint64_t first = c->sys ? cpu_sys_code_page(c, rip) : rip >> 12;
+	i->fetch_pa = (first << 12) | (rip & 4095);
+	i->tclass = timing_class(c, i);
 	struct code_page *cp = cpage_get(c, first);
 	i->page_next = cp->insns;
 	cp->insns = i;
@@ -463,6 +544,12 @@ struct cpu *cpu_new(struct sim *sim, struct bus *bus)
 		cpu_free(c);
 		return NULL;
 	}
+	size_t nforms;
+	const struct insn_form *forms = insn_forms(&nforms);
+	c->form_class = xcalloc(nforms, 1);
+	for (size_t k = 0; k < nforms; k++)
+		c->form_class[k] = (uint8_t)cpu_timing_classify(&forms[k], 4, false);
+	c->deadline = UINT64_MAX;
 	tlb_flush(c);
 	c->bus_generation = bus->generation;
 	bus->code_write = cpu_code_write;
@@ -497,6 +584,7 @@ void cpu_free(struct cpu *c)
 	free(c->dcache);
 	free(c->cpages);
 	free(c->form_order);
+	free(c->form_class);
 	free(c);
 }
 
@@ -561,6 +649,13 @@ void cpu_retire_trap(struct cpu *c)
 {
 	/* int3 / int n complete before they are reported (traps). */
 	c->rip = c->next_rip;
+	if (c->timing && c->sim) {
+		c->budget--;
+		c->cycles++;
+		c->sim->insns++;
+		c->sim->now += c->timing->cost[TC_SYSCALL];
+		return;
+	}
 	retire(c);
 }
 
@@ -587,6 +682,45 @@ static void run_loop(struct cpu *c)
 	}
 }
 
+/* The same loop in approximate mode: each instruction is fetched through
+ * the L1I, charged its class's cost and whatever its memory accesses
+ * stalled, and a slice also ends at the deadline (the next event). */
+static void run_loop_timed(struct cpu *c)
+{
+	struct sim *s = c->sim;
+	struct cpu_timing *t = c->timing;
+	while (c->budget) {
+		if (c->exit_request || s->stop != SIM_STOP_NONE) {
+			c->exit_request = false;
+			c->exit = CPU_EXIT_STOP;
+			return;
+		}
+		if (c->bus->generation != c->bus_generation)
+			cpu_flush_caches(c);
+		struct insn *i = dcache_lookup(c, c->rip);
+		s->now = cpu_timing_fetch(t, i->rip, i->fetch_pa, s->now);
+		c->next_rip = c->rip + i->len;
+		c->cur_nt = i->tclass == TC_NTSTORE;
+		uint64_t rcx = c->gpr[CPU_RCX];
+		i->fn(c, i);
+		c->rip = c->next_rip;
+		uint64_t elements = 1;
+		if (i->rep && (i->tclass == TC_STRING || i->tclass == TC_REP_MOVE)) {
+			elements = rcx - c->gpr[CPU_RCX];
+			if (i->asz == 4)
+				elements &= 0xFFFFFFFFu;
+		}
+		s->now = cpu_timing_retire(t, c, i, elements, s->now);
+		c->budget--;
+		c->cycles++;
+		s->insns++;
+		if (c->dead)
+			dead_free(c);
+		if (c->exit != CPU_EXIT_BUDGET || s->now >= c->deadline)
+			return;         /* at least one instruction per slice */
+	}
+}
+
 enum cpu_exit cpu_run(struct cpu *c, uint64_t budget)
 {
 	c->budget = budget;
@@ -605,7 +739,10 @@ enum cpu_exit cpu_run(struct cpu *c, uint64_t budget)
 		if (c->exit != CPU_EXIT_BUDGET)
 			return c->exit;
 	}
-	run_loop(c);
+	if (c->timing && c->sim)
+		run_loop_timed(c);
+	else
+		run_loop(c);
 	dead_free(c);
 	return c->exit;
 }

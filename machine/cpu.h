@@ -134,6 +134,7 @@ struct cpu_x87 {
 struct cpu_tlb_entry {
 	uint64_t page;          /* linear address >> 12, or ~0 */
 	uint8_t *host;          /* host address of the page */
+	uint64_t ppage;         /* physical page (for the timing model) */
 	unsigned perm;          /* BUS_R | BUS_W | BUS_X allowed on the fast path */
 };
 
@@ -167,6 +168,15 @@ struct cpu {
 	uint64_t tsc_hz;        /* rdtsc frequency */
 
 	const struct cpu_mem_hooks *hooks;      /* NULL: none */
+	/* Approximate timing (machine/cpu_timing.h), NULL in fast mode.  A
+	 * slice of cpu_run() then also ends when sim->now reaches deadline. */
+	struct cpu_timing *timing;
+	uint64_t deadline;
+	bool cur_nt;                    /* executing a non-temporal store */
+	/* Instruction trace (sim/insn_trace.c): called before each
+	 * instruction executes; NULL when off. */
+	void (*insn_hook)(void *ctx, struct cpu *c, uint64_t rip, unsigned len);
+	void *insn_hook_ctx;
 
 	struct sim *sim;
 	struct bus *bus;
@@ -183,6 +193,7 @@ struct cpu {
 	uint16_t form_first[4][256];    /* decoder index: first candidate form */
 	uint8_t form_count[4][256];     /* ... and how many */
 	uint16_t *form_order;           /* form ids sorted by (map, opcode) */
+	uint8_t *form_class;            /* timing class by form id */
 	struct insn *dead;              /* invalidated while maybe executing */
 	uint64_t next_rip;              /* rip after the executing instruction */
 	uint64_t budget;                /* instructions left in this cpu_run */

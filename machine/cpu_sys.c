@@ -246,6 +246,7 @@ static uint64_t xlate(struct cpu *c, uint64_t la, unsigned acc)
 			perm &= ~(unsigned)BUS_W;
 		e->page = lpg;
 		e->host = host;
+		e->ppage = ppg;
 		e->perm = perm;
 	}
 	return pa;

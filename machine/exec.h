@@ -52,6 +52,11 @@ struct insn {
 	uint8_t opcode;                 /* last opcode byte */
 	uint8_t modrm;                  /* raw ModRM byte */
 	uint8_t imm2;                   /* enter's second immediate */
+	/* Timing (machine/cpu_timing.c, approximate mode only). */
+	uint8_t tclass;                 /* enum tclass */
+	uint8_t bp;                     /* 2-bit branch counter: >= 2 predicts taken */
+	uint64_t btb;                   /* last target of an indirect branch */
+	uint64_t fetch_pa;              /* physical address of the first byte */
 };
 
 /* ---- faults ---- */
@@ -96,12 +101,19 @@ static inline void store_le(uint8_t *p, unsigned size, uint64_t v)
 	}
 }
 
+/* Approximate timing: charge a data access whose translation is in e
+ * (machine/cpu.c). */
+void mem_timing(struct cpu *c, const struct cpu_tlb_entry *e, uint64_t la, bool write);
+
 static inline uint64_t mem_read(struct cpu *c, uint64_t la, unsigned size)
 {
 	uint64_t pg = la >> 12;
 	const struct cpu_tlb_entry *e = &c->tlb[pg & (CPU_TLB_SIZE - 1)];
-	if (e->page == pg && (e->perm & BUS_R) && (la & 4095) + size <= 4096)
+	if (e->page == pg && (e->perm & BUS_R) && (la & 4095) + size <= 4096) {
+		if (__builtin_expect(c->timing != NULL, 0))
+			mem_timing(c, e, la, false);
 		return load_le(e->host + (la & 4095), size);
+	}
 	return mem_read_slow(c, la, size);
 }
 
@@ -110,6 +122,8 @@ static inline void mem_write(struct cpu *c, uint64_t la, unsigned size, uint64_t
 	uint64_t pg = la >> 12;
 	const struct cpu_tlb_entry *e = &c->tlb[pg & (CPU_TLB_SIZE - 1)];
 	if (e->page == pg && (e->perm & BUS_W) && (la & 4095) + size <= 4096) {
+		if (__builtin_expect(c->timing != NULL, 0))
+			mem_timing(c, e, la, true);
 		store_le(e->host + (la & 4095), size, v);
 		return;
 	}
@@ -226,10 +240,34 @@ static inline void set_flags(struct cpu *c, uint64_t mask, uint64_t val)
 
 /* ---- hooks ---- */
 
+/* Ordering and persistence events go to the persistence model (hooks)
+ * and, in approximate mode, to the timing model (machine/cpu.c). */
+void timing_fence(struct cpu *c, int kind);
+void timing_flush(struct cpu *c, uint64_t pa, int kind);
+void timing_ntstore(struct cpu *c, uint64_t pa, unsigned len);
+
 static inline void hook_fence(struct cpu *c, int kind)
 {
 	if (c->hooks && c->hooks->fence)
 		c->hooks->fence(c->hooks->ctx, kind);
+	if (c->timing)
+		timing_fence(c, kind);
+}
+
+static inline void hook_flush(struct cpu *c, uint64_t pa, int kind)
+{
+	if (c->hooks && c->hooks->flush)
+		c->hooks->flush(c->hooks->ctx, pa, kind);
+	if (c->timing)
+		timing_flush(c, pa, kind);
+}
+
+static inline void hook_ntstore(struct cpu *c, uint64_t pa, unsigned len)
+{
+	if (c->hooks && c->hooks->ntstore)
+		c->hooks->ntstore(c->hooks->ctx, pa, len);
+	if (c->timing)
+		timing_ntstore(c, pa, len);
 }
 
 /* ---- pieces shared between files ---- */

@@ -23,6 +23,7 @@
 
 #include "machine/cpu.h"
 #include "machine/cpu_sys.h"
+#include "machine/cpu_timing.h"
 #include "machine/insn.h"
 #include "machine/machine.h"
 #include "sim/config.h"
@@ -124,6 +125,50 @@ static void trace_persist_event(void *ctx, const struct persist_event *ev)
 	}
 }
 
+static void level(struct cache_config *c, const struct cache_level_config *l)
+{
+	c->size = l->size_kb * 1024;
+	c->ways = (unsigned)l->ways;
+	c->latency = (unsigned)l->latency;
+}
+
+/* The config's clock, caches and memory shape over the model's defaults. */
+static void timing_params(const struct config *cfg, struct cpu_timing_params *p)
+{
+	cpu_timing_default_params(p);
+	cpu_timing_set_clock(p, 1000000 / cfg->cpu.freq_mhz);
+	level(&p->mem.l1i, &cfg->l1i);
+	level(&p->mem.l1d, &cfg->l1d);
+	level(&p->mem.l2, &cfg->l2);
+	level(&p->mem.llc, &cfg->llc);
+	p->mem.lfb = (unsigned)cfg->cache.fill_buffers;
+	p->mem.prefetch_degree = (unsigned)cfg->cache.prefetch_degree;
+	p->mem.mc.dram_channels = (unsigned)cfg->memory.channels;
+	p->mem.mc.pm_dimms = (unsigned)cfg->pmem.dimms;
+	p->mem.mc.pm_interleave = cfg->pmem.interleave_bytes;
+}
+
+/* cpu.timing = approximate: the memory hierarchy in front of this
+ * machine's DRAM and PM, with evictions reported to the persistence model
+ * (a line the cache writes back has reached the persistence domain). */
+static int attach_timing(struct machine *m, char *err, size_t errlen)
+{
+	const struct config *cfg = m->cfg;
+	struct cpu_timing_params p;
+	timing_params(cfg, &p);
+	const char *why = NULL;
+	uint64_t pm_base = cfg->pmem.enabled ? cfg->pmem.base : 0;
+	uint64_t pm_size = cfg->pmem.enabled ? cfg->pmem.size_mb << 20 : 0;
+	m->cpu->timing = cpu_timing_new(&p, pm_base, pm_size, &why);
+	if (!m->cpu->timing)
+		return fail(err, errlen, "cache: impossible geometry", why);
+	if (m->have_nv) {
+		m->cpu->timing->mem.writeback = persist_writeback_hook;
+		m->cpu->timing->mem.writeback_ctx = &m->nv.pm;
+	}
+	return 0;
+}
+
 int machine_init(struct machine *m, struct sim *sim, const struct config *cfg,
 		 char *err, size_t errlen)
 {
@@ -183,6 +228,8 @@ int machine_init(struct machine *m, struct sim *sim, const struct config *cfg,
 			persist_set_observer(&m->nv.pm, trace_persist_event, m);
 	}
 	if (cfg->block.enabled && attach_block(m, err, errlen))
+		return -1;
+	if (cfg->cpu.timing == TIMING_APPROXIMATE && attach_timing(m, err, errlen))
 		return -1;
 
 	const char *k = cfg->guest.kernel && cfg->guest.kernel[0] ? cfg->guest.kernel
@@ -272,10 +319,15 @@ enum machine_exit machine_run(struct machine *m)
 			continue;
 		}
 
-		/* A slice up to the next event (at least one instruction). */
+		/* A slice up to the next event (at least one instruction).
+		 * With approximate timing instructions have no fixed cost: the
+		 * CPU itself stops at the deadline. */
 		uint64_t budget;
+		c->deadline = next;
 		if (c->sys->shadow) {
 			budget = 1;
+		} else if (c->timing) {
+			budget = 1u << 20;
 		} else if (next == SIM_TIME_MAX || next <= s->now) {
 			budget = next == SIM_TIME_MAX ? 1u << 20 : 1;
 		} else {
@@ -347,6 +399,11 @@ int machine_free(struct machine *m, char *err, size_t errlen)
 		m->have_blk = false;
 	}
 	if (m->cpu) {
+		if (m->cpu->timing) {
+			cpu_timing_stats(m->cpu->timing, &m->sim->stats);
+			cpu_timing_free(m->cpu->timing);
+			m->cpu->timing = NULL;
+		}
 		cpu_free(m->cpu);
 		m->cpu = NULL;
 	}

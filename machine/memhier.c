@@ -16,9 +16,10 @@ void memhier_default_params(struct memhier_params *p)
 	 * Optane studies: 2.2 GHz; 32 KiB 8-way L1D, 1 MiB 16-way L2, LLC
 	 * 1.375 MiB/core 11-way (modelled as 22 MiB, 11 ways, LRU). */
 	*p = (struct memhier_params){
-		.l1d = {"l1d", 32 << 10, 8, 4, CACHE_PLRU},
-		.l2 = {"l2", 1 << 20, 16, 14, CACHE_PLRU},
-		.llc = {"llc", 11ull * 64 * 32768, 11, 50, CACHE_LRU},
+		.l1i = {"l1i", 32 << 10, 8, 4, CACHE_PLRU, false},
+		.l1d = {"l1d", 32 << 10, 8, 4, CACHE_PLRU, false},
+		.l2 = {"l2", 1 << 20, 16, 14, CACHE_PLRU, false},
+		.llc = {"llc", 11ull * 64 * 32768, 11, 50, CACHE_LRU, true},
 		.cycle = 455,                   /* 2.2 GHz */
 		.lfb = 10,
 		.prefetch_degree = 8,
@@ -37,12 +38,18 @@ int memhier_init(struct memhier *h, const struct memhier_params *p,
 		h->p.lfb = MEMHIER_MAX_LFB;
 	if (cache_init(&h->l1, &p->l1d, why))
 		return -1;
+	if (p->l1i.size && cache_init(&h->l1i, &p->l1i, why)) {
+		cache_free(&h->l1);
+		return -1;
+	}
 	if (cache_init(&h->l2, &p->l2, why)) {
 		cache_free(&h->l1);
+		cache_free(&h->l1i);
 		return -1;
 	}
 	if (cache_init(&h->llc, &p->llc, why)) {
 		cache_free(&h->l1);
+		cache_free(&h->l1i);
 		cache_free(&h->l2);
 		return -1;
 	}
@@ -55,6 +62,7 @@ int memhier_init(struct memhier *h, const struct memhier_params *p,
 void memhier_free(struct memhier *h)
 {
 	cache_free(&h->l1);
+	cache_free(&h->l1i);
 	cache_free(&h->l2);
 	cache_free(&h->llc);
 	memctrl_free(&h->mc);
@@ -79,6 +87,33 @@ static void spill(struct memhier *h, struct cache *to, const struct cache_result
 	struct cache_result r2;
 	cache_fill_dirty(to, r->victim, &r2);
 	spill(h, to == &h->l2 ? &h->llc : NULL, &r2, now);
+}
+
+/* The recent-line filter: lines known to be in the L1D (and, with
+ * RECENT_DIRTY, dirty there).  An access it answers is an L1 hit whose
+ * replacement update is skipped: the line was among the last touched in
+ * its set anyway.  Entries go when the L1D evicts or a flush removes the
+ * line, so the filter never claims a hit the cache model would miss. */
+#define RECENT_DIRTY (1ull << 63)
+
+static void forget(struct memhier *h, uint64_t line)
+{
+	uint64_t *e = &h->recent[line % MEMHIER_RECENT];
+	if ((*e & ~RECENT_DIRTY) == line + 1)
+		*e = 0;
+}
+
+static bool recent_hit(const struct memhier *h, uint64_t line, bool write)
+{
+	uint64_t e = h->recent[line % MEMHIER_RECENT];
+	return (e & ~RECENT_DIRTY) == line + 1 && (!write || (e & RECENT_DIRTY));
+}
+
+static void remember(struct memhier *h, uint64_t line, bool write)
+{
+	uint64_t *e = &h->recent[line % MEMHIER_RECENT];
+	bool dirty = write || ((*e & ~RECENT_DIRTY) == line + 1 && (*e & RECENT_DIRTY));
+	*e = (line + 1) | (dirty ? RECENT_DIRTY : 0);
 }
 
 /* The fill buffer tracking `line`, if it is still in flight at `now`. */
@@ -107,15 +142,18 @@ static struct memhier_fill *take_lfb(struct memhier *h, sim_time_t *now)
 
 /* Bring a line into the hierarchy starting at `now`, through a fill
  * buffer; returns when its data is at L1.  `write` marks it dirty in L1. */
-static sim_time_t fetch(struct memhier *h, uint64_t pa, bool write, sim_time_t now, bool demand)
+static sim_time_t fetch_into(struct memhier *h, struct cache *l1, uint64_t pa, bool write,
+			     sim_time_t now, bool demand)
 {
 	uint64_t line = pa / CACHE_LINE;
 	struct cache_result r;
-	sim_time_t t = now + cycles(h, h->l1.cfg.latency);
+	sim_time_t t = now + cycles(h, l1->cfg.latency);
 
-	cache_access(&h->l1, pa, write ? CACHE_WRITE : CACHE_READ, &r);
+	cache_access(l1, pa, write ? CACHE_WRITE : CACHE_READ, &r);
 	if (r.hit)
 		return t;
+	if (l1 == &h->l1 && r.victim_valid)
+		forget(h, r.victim / CACHE_LINE);
 	if (demand)
 		h->l1_misses++;
 	spill(h, &h->l2, &r, now);
@@ -125,7 +163,7 @@ static sim_time_t fetch(struct memhier *h, uint64_t pa, bool write, sim_time_t n
 		return f->ready > t ? f->ready : t;
 
 	f = take_lfb(h, &now);
-	t = now + cycles(h, h->l1.cfg.latency + h->l2.cfg.latency);
+	t = now + cycles(h, l1->cfg.latency + h->l2.cfg.latency);
 	cache_access(&h->l2, pa, CACHE_READ, &r);
 	if (!r.hit) {
 		spill(h, &h->llc, &r, now);
@@ -143,6 +181,11 @@ static sim_time_t fetch(struct memhier *h, uint64_t pa, bool write, sim_time_t n
 	return t;
 }
 
+static sim_time_t fetch(struct memhier *h, uint64_t pa, bool write, sim_time_t now, bool demand)
+{
+	return fetch_into(h, &h->l1, pa, write, now, demand);
+}
+
 /* Streams are tracked per 4 KiB page: two ascending demand lines in a page
  * start prefetching up to prefetch_degree lines ahead, within the page. */
 static void prefetch(struct memhier *h, uint64_t pa, sim_time_t now)
@@ -150,18 +193,23 @@ static void prefetch(struct memhier *h, uint64_t pa, sim_time_t now)
 	if (!h->p.prefetch_degree)
 		return;
 	uint64_t line = pa / CACHE_LINE, page = pa >> 12;
-	struct memhier_stream *s = NULL, *lru = &h->stream[0];
-	for (unsigned i = 0; i < MEMHIER_STREAMS; i++) {
-		if (h->stream[i].stamp && h->stream[i].page == page)
-			s = &h->stream[i];
-		if (h->stream[i].stamp < lru->stamp)
-			lru = &h->stream[i];
+	struct memhier_stream *s = h->last_stream, *lru = &h->stream[0];
+	if (!s || !s->stamp || s->page != page) {
+		s = NULL;
+		for (unsigned i = 0; i < MEMHIER_STREAMS; i++) {
+			if (h->stream[i].stamp && h->stream[i].page == page)
+				s = &h->stream[i];
+			if (h->stream[i].stamp < lru->stamp)
+				lru = &h->stream[i];
+		}
 	}
 	if (!s) {
+		h->last_stream = lru;
 		*lru = (struct memhier_stream){.page = page, .last = line, .next_pf = line + 1,
 					       .stamp = ++h->clock};
 		return;
 	}
+	h->last_stream = s;
 	s->stamp = ++h->clock;
 	bool ascending = line == s->last + 1;
 	s->last = line;
@@ -190,14 +238,35 @@ static void prefetch(struct memhier *h, uint64_t pa, sim_time_t now)
 sim_time_t memhier_load(struct memhier *h, uint64_t pa, sim_time_t now)
 {
 	h->loads++;
+	uint64_t line = pa / CACHE_LINE;
+	if (recent_hit(h, line, false))
+		return now + cycles(h, h->l1.cfg.latency);
 	sim_time_t t = fetch(h, pa, false, now, true);
 	prefetch(h, pa, now);
+	remember(h, line, false);
+	return t;
+}
+
+sim_time_t memhier_ifetch(struct memhier *h, uint64_t pa, sim_time_t now)
+{
+	h->ifetches++;
+	if (!h->l1i.cfg.size)
+		return now;
+	/* The L1I misses into the same L2 and LLC, through the fill buffers
+	 * (the next-line instruction prefetcher is not modelled). */
+	uint64_t misses = h->l1_misses;
+	sim_time_t t = fetch_into(h, &h->l1i, pa, false, now, true);
+	h->l1i_misses += h->l1_misses - misses;
+	h->l1_misses = misses;
 	return t;
 }
 
 sim_time_t memhier_store(struct memhier *h, uint64_t pa, sim_time_t now)
 {
 	h->stores++;
+	uint64_t line = pa / CACHE_LINE;
+	if (recent_hit(h, line, true))
+		return now + h->p.cycle;
 	sim_time_t start = now;
 	/* The store buffer hides the miss; only a lack of fill buffers
 	 * holds up retirement. */
@@ -205,12 +274,14 @@ sim_time_t memhier_store(struct memhier *h, uint64_t pa, sim_time_t now)
 		take_lfb(h, &start);
 	fetch(h, pa, true, start, true);
 	prefetch(h, pa, start);
+	remember(h, line, true);
 	return start + h->p.cycle;
 }
 
 /* Write a dirty line back to memory from whichever level holds it. */
 static sim_time_t write_back(struct memhier *h, uint64_t pa, bool keep, sim_time_t now)
 {
+	forget(h, pa / CACHE_LINE);
 	bool dirty = cache_flush(&h->l1, pa, keep);
 	dirty |= cache_flush(&h->l2, pa, keep);
 	dirty |= cache_flush(&h->llc, pa, keep);

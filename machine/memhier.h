@@ -35,9 +35,10 @@
 #define MEMHIER_MAX_LFB 32
 #define MEMHIER_STREAMS 16
 #define MEMHIER_WC 4
+#define MEMHIER_RECENT 64
 
 struct memhier_params {
-	struct cache_config l1d, l2, llc;
+	struct cache_config l1i, l1d, l2, llc;  /* l1i.size 0: no L1I model */
 	sim_time_t cycle;               /* ps per core cycle */
 	unsigned lfb;                   /* line-fill buffers (10 on Skylake-SP) */
 	unsigned prefetch_degree;       /* lines fetched ahead; 0 = off */
@@ -68,15 +69,18 @@ typedef void memhier_writeback_fn(void *ctx, uint64_t pa, bool evicted);
 
 struct memhier {
 	struct memhier_params p;
-	struct cache l1, l2, llc;
+	struct cache l1, l1i, l2, llc;
 	struct memctrl mc;
 	struct memhier_fill fill[MEMHIER_MAX_LFB];
 	struct memhier_stream stream[MEMHIER_STREAMS];
 	struct memhier_wc wc[MEMHIER_WC];
+	struct memhier_stream *last_stream;     /* the stream of the last access */
+	uint64_t recent[MEMHIER_RECENT];        /* lines known in L1D (memhier.c) */
 	uint64_t clock;
 	sim_time_t persist_done;        /* latest pending write-back ack */
 	memhier_writeback_fn *writeback;
 	void *writeback_ctx;
+	uint64_t ifetches, l1i_misses;
 	uint64_t loads, stores, l1_misses, llc_misses, prefetches, lfb_stalls,
 		 flushes, flush_writebacks, ntstores, fences;
 };
@@ -88,6 +92,9 @@ int memhier_init(struct memhier *h, const struct memhier_params *p,
 void memhier_free(struct memhier *h);
 
 sim_time_t memhier_load(struct memhier *h, uint64_t pa, sim_time_t now);
+/* An instruction fetch of the line holding pa: returns when it is at the
+ * L1I. */
+sim_time_t memhier_ifetch(struct memhier *h, uint64_t pa, sim_time_t now);
 sim_time_t memhier_store(struct memhier *h, uint64_t pa, sim_time_t now);
 /* keep: clwb (the line stays valid); otherwise clflush/clflushopt. */
 sim_time_t memhier_flush(struct memhier *h, uint64_t pa, bool keep, sim_time_t now);

@@ -111,8 +111,8 @@ void op_movnti(struct cpu *c, const struct insn *i)
 {
 	uint64_t a = insn_ea(c, i);
 	mem_write(c, a, i->osz, reg_read(c, i, i->reg, i->osz));
-	if (c->hooks && c->hooks->ntstore)
-		c->hooks->ntstore(c->hooks->ctx, mem_phys(c, a), i->osz);
+	if ((c->hooks && c->hooks->ntstore) || c->timing)
+		hook_ntstore(c, mem_phys(c, a), i->osz);
 }
 
 void op_nop(struct cpu *c, const struct insn *i)

@@ -123,8 +123,8 @@ void op_sse_movnt(struct cpu *c, const struct insn *i)
 	uint64_t a = insn_ea(c, i);
 	check_align(c, i, a);
 	mem_write_buf(c, a, c->xmm[i->reg], 16);
-	if (c->hooks && c->hooks->ntstore)
-		c->hooks->ntstore(c->hooks->ctx, mem_phys(c, a), 16);
+	if ((c->hooks && c->hooks->ntstore) || c->timing)
+		hook_ntstore(c, mem_phys(c, a), 16);
 }
 
 void op_sse_movs_load(struct cpu *c, const struct insn *i)
@@ -241,8 +241,8 @@ void op_sse_maskmov(struct cpu *c, const struct insn *i)
 	for (unsigned k = 0; k < 16; k++)
 		if (mask[k] & 0x80)
 			mem_write(c, di + k, 1, src[k]);
-	if (c->hooks && c->hooks->ntstore)
-		c->hooks->ntstore(c->hooks->ctx, mem_phys(c, di), 16);
+	if ((c->hooks && c->hooks->ntstore) || c->timing)
+		hook_ntstore(c, mem_phys(c, di), 16);
 }
 
 void op_sse_pinsrw(struct cpu *c, const struct insn *i)

@@ -10,6 +10,7 @@ libphantom_a_SOURCES += \
 	machine/optane.c machine/optane.h \
 	machine/memctrl.c machine/memctrl.h \
 	machine/memhier.c machine/memhier.h \
+	machine/cpu_timing.c machine/cpu_timing.h \
 	devices/trace_port.c devices/trace_port.h
 
 # The timing model's calibration against published figures (docs/timing.md).
@@ -33,4 +34,12 @@ tests_unit_test_paging_LDADD = $(LDADD) $(CHECK_LIBS)
 tests_unit_test_multiboot_SOURCES = tests/unit/test_multiboot.c
 tests_unit_test_multiboot_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_multiboot_LDADD = $(LDADD) $(CHECK_LIBS)
+endif
+
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_cpu_timing
+TESTS += tests/unit/test_cpu_timing
+tests_unit_test_cpu_timing_SOURCES = tests/unit/test_cpu_timing.c tests/unit/cpu_harness.h
+tests_unit_test_cpu_timing_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_cpu_timing_LDADD = $(LDADD) $(CHECK_LIBS)
 endif

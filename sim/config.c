@@ -52,6 +52,23 @@ static const struct key schema[] = {
 	{"cpu.triple_fault", K_ENUM, OFF(cpu.triple_fault), 0, 0, triple, TRIPLE_FAULT_HALT, NULL},
 
 	{"memory.dram_mb", K_U64, OFF(memory.dram_mb), 2, 64 * 1024, NULL, 256, NULL},
+	{"memory.channels", K_U64, OFF(memory.channels), 1, 8, NULL, 6, NULL},
+
+	/* Xeon Platinum 8260 (Cascade Lake); docs/timing.md. */
+	{"cache.l1i.size_kb", K_U64, OFF(l1i.size_kb), 1, 1024, NULL, 32, NULL},
+	{"cache.l1i.ways", K_U64, OFF(l1i.ways), 1, 64, NULL, 8, NULL},
+	{"cache.l1i.latency", K_U64, OFF(l1i.latency), 1, 100, NULL, 4, NULL},
+	{"cache.l1d.size_kb", K_U64, OFF(l1d.size_kb), 1, 1024, NULL, 32, NULL},
+	{"cache.l1d.ways", K_U64, OFF(l1d.ways), 1, 64, NULL, 8, NULL},
+	{"cache.l1d.latency", K_U64, OFF(l1d.latency), 1, 100, NULL, 4, NULL},
+	{"cache.l2.size_kb", K_U64, OFF(l2.size_kb), 1, 65536, NULL, 1024, NULL},
+	{"cache.l2.ways", K_U64, OFF(l2.ways), 1, 64, NULL, 16, NULL},
+	{"cache.l2.latency", K_U64, OFF(l2.latency), 1, 200, NULL, 14, NULL},
+	{"cache.llc.size_kb", K_U64, OFF(llc.size_kb), 1, 1 << 20, NULL, 22528, NULL},
+	{"cache.llc.ways", K_U64, OFF(llc.ways), 1, 64, NULL, 11, NULL},
+	{"cache.llc.latency", K_U64, OFF(llc.latency), 1, 500, NULL, 50, NULL},
+	{"cache.fill_buffers", K_U64, OFF(cache.fill_buffers), 1, 32, NULL, 10, NULL},
+	{"cache.prefetch_degree", K_U64, OFF(cache.prefetch_degree), 0, 64, NULL, 8, NULL},
 
 	{"pmem.enabled", K_BOOL, OFF(pmem.enabled), 0, 0, NULL, 0, NULL},
 	{"pmem.base", K_ADDR, OFF(pmem.base), 0, (1ULL << 46), NULL, 0x100000000ULL, NULL},
@@ -465,6 +482,22 @@ int config_check(const struct config *cfg, char *err, size_t errlen)
 	if (cfg->power.fail_kind != FAIL_NEVER && cfg->power.fail_at == 0)
 		return fail(err, errlen, "%s: power.fail_at: expected a positive point for power.fail_kind \"%s\"",
 			    src, fail_kinds[cfg->power.fail_kind]);
+	/* L1 and L2 use tree-PLRU (power-of-two ways), the LLC true LRU. */
+	const struct { const char *name; const struct cache_level_config *c; bool plru; } lv[] = {
+		{"l1i", &cfg->l1i, true}, {"l1d", &cfg->l1d, true}, {"l2", &cfg->l2, true},
+		{"llc", &cfg->llc, false},
+	};
+	for (size_t k = 0; k < sizeof lv / sizeof lv[0]; k++) {
+		uint64_t bytes = lv[k].c->size_kb * 1024, ways = lv[k].c->ways;
+		uint64_t sets = bytes / (ways * 64);
+		if (bytes % (ways * 64) || (sets & (sets - 1)))
+			return fail(err, errlen, "%s: cache.%s.size_kb: expected ways * 64 bytes times a "
+				    "power of two (%" PRIu64 " ways), got %" PRIu64, src, lv[k].name, ways,
+				    lv[k].c->size_kb);
+		if (lv[k].plru && (ways & (ways - 1)))
+			return fail(err, errlen, "%s: cache.%s.ways: expected a power of two (tree-PLRU), "
+				    "got %" PRIu64, src, lv[k].name, ways);
+	}
 	uint64_t ss = cfg->block.sector_size, aw = cfg->block.atomic_write_bytes;
 	if (ss != 512 && ss != 4096)
 		return fail(err, errlen, "%s: block.sector_size: expected 512 or 4096, got %" PRIu64, src, ss);

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum cpu_timing { TIMING_FAST, TIMING_APPROXIMATE };
+enum timing_mode { TIMING_FAST, TIMING_APPROXIMATE };
 enum persistence_domain { PDOMAIN_NONE, PDOMAIN_ADR, PDOMAIN_EADR };
 enum block_kind { BLOCK_VIRTIO, BLOCK_NVME };
 enum block_preset { BLOCK_PRESET_NVME, BLOCK_PRESET_NVME_CONSUMER, BLOCK_PRESET_SATA };
@@ -39,13 +39,23 @@ struct config {
 
 	struct {
 		uint64_t freq_mhz;
-		unsigned timing;        /* enum cpu_timing */
+		unsigned timing;        /* enum timing_mode */
 		unsigned triple_fault;  /* enum triple_fault */
 	} cpu;
 
 	struct {
 		uint64_t dram_mb;
+		uint64_t channels;      /* DDR4 channels, interleaved */
 	} memory;
+
+	/* The approximate timing mode's caches (machine/memhier.h). */
+	struct cache_level_config {
+		uint64_t size_kb, ways, latency;        /* latency in core cycles */
+	} l1i, l1d, l2, llc;
+	struct {
+		uint64_t fill_buffers;
+		uint64_t prefetch_degree;
+	} cache;
 
 	struct {
 		bool enabled;

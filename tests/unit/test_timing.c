@@ -14,7 +14,7 @@ static struct cache make(uint64_t size, unsigned ways, enum cache_policy p)
 {
 	struct cache c;
 	const char *why = NULL;
-	struct cache_config cfg = {"t", size, ways, 4, p};
+	struct cache_config cfg = {"t", size, ways, 4, p, false};
 	ck_assert_msg(cache_init(&c, &cfg, &why) == 0, "%s", why);
 	return c;
 }
@@ -128,15 +128,15 @@ START_TEST(bad_geometry)
 {
 	struct cache c;
 	const char *why = NULL;
-	struct cache_config cfg = {"x", 3 * 64, 1, 1, CACHE_LRU};
+	struct cache_config cfg = {"x", 3 * 64, 1, 1, CACHE_LRU, false};
 	ck_assert_int_eq(cache_init(&c, &cfg, &why), -1);     /* 3 sets */
 	ck_assert_ptr_nonnull(why);
-	cfg = (struct cache_config){"x", 12 * 64, 3, 1, CACHE_PLRU};
+	cfg = (struct cache_config){"x", 12 * 64, 3, 1, CACHE_PLRU, false};
 	ck_assert_int_eq(cache_init(&c, &cfg, &why), -1);     /* PLRU, 3 ways */
 	cfg.policy = CACHE_LRU;                                /* 4 sets of 3: fine */
 	ck_assert_int_eq(cache_init(&c, &cfg, &why), 0);
 	cache_free(&c);
-	cfg = (struct cache_config){"x", 100, 2, 1, CACHE_LRU};
+	cfg = (struct cache_config){"x", 100, 2, 1, CACHE_LRU, false};
 	ck_assert_int_eq(cache_init(&c, &cfg, &why), -1);
 }
 END_TEST
