@@ -92,6 +92,7 @@ static void tlb_fill(struct cpu *c, uint64_t la, const struct bus_region *r)
 	e->page = pg;
 	e->host = r->host + (start - r->base);
 	e->ppage = pg;          /* no paging: linear == physical */
+	e->pshift = 12;         /* as a Linux process would see it */
 	e->perm = r->flags & BUS_RWX;
 	if ((r->flags & BUS_STORE_HOOK) || cpage_find(c, pg))
 		e->perm &= ~(unsigned)BUS_W;
@@ -151,7 +152,7 @@ void mem_timing(struct cpu *c, const struct cpu_tlb_entry *e, uint64_t la, bool 
 	if (write && c->cur_nt)
 		return;         /* charged by the non-temporal path (timing_ntstore) */
 	uint64_t pa = (e->ppage << 12) | (la & 4095);
-	c->sim->now = cpu_timing_data(c->timing, la, pa, write, c->sim->now);
+	c->sim->now = cpu_timing_data(c->timing, la, pa, e->pshift, write, c->sim->now);
 }
 
 /* After a slow-path access: RAM pages are in the TLB by now (the slow

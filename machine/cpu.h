@@ -135,6 +135,7 @@ struct cpu_tlb_entry {
 	uint64_t page;          /* linear address >> 12, or ~0 */
 	uint8_t *host;          /* host address of the page */
 	uint64_t ppage;         /* physical page (for the timing model) */
+	uint8_t pshift;         /* log2 of the page size that mapped it (TLB model) */
 	unsigned perm;          /* BUS_R | BUS_W | BUS_X allowed on the fast path */
 };
 

@@ -24,6 +24,7 @@
 #include "devices/irq.h"
 #include "devices/lapic.h"
 #include "machine/cpu_sys.h"
+#include "machine/cpu_timing.h"
 #include "machine/exec.h"
 #include "machine/multiboot.h"
 #include "machine/paging.h"
@@ -208,7 +209,7 @@ static uint64_t xlate(struct cpu *c, uint64_t la, unsigned acc)
 	if ((c->efer & EFER_LMA) && !canonical(la))
 		cpu_gp0(c);
 	la = linear(c, la);
-	uint64_t pa;
+	uint64_t pa, psize = 0;
 	unsigned perm;
 	if (!(c->cr0 & CR0_PG)) {
 		pa = la;
@@ -227,6 +228,7 @@ static uint64_t xlate(struct cpu *c, uint64_t la, unsigned acc)
 			fault_err(c, CPU_EXC_PF, err);
 		}
 		pa = x.pa;
+		psize = x.page_size;
 		perm = BUS_R;
 		if (acc == BUS_X || !(c->efer & EFER_NXE))
 			perm |= BUS_X;
@@ -247,6 +249,9 @@ static uint64_t xlate(struct cpu *c, uint64_t la, unsigned acc)
 		e->page = lpg;
 		e->host = host;
 		e->ppage = ppg;
+		/* The TLB model needs the page size (no paging: nothing to miss). */
+		e->pshift = !(c->cr0 & CR0_PG) ? 63 : psize >= (1ull << 30) ? 30 :
+			    psize >= (1ull << 22) ? 22 : psize >= (1ull << 21) ? 21 : 12;
 		e->perm = perm;
 	}
 	return pa;
@@ -465,6 +470,7 @@ int cpu_sys_rdmsr(struct cpu *c, uint32_t msr, uint64_t *v)
 	case MSR_SYSENTER_EIP: *v = s->sysenter_eip; return 0;
 	case MSR_MCG_CAP: case MSR_MCG_STATUS: *v = 0; return 0;
 	case MSR_MISC_ENABLE: *v = s->misc_enable; return 0;
+	case MSR_MISC_FEATURE_CONTROL: *v = s->misc_feature; return 0;
 	case MSR_PAT: *v = s->pat; return 0;
 	case MSR_MTRR_DEF_TYPE: *v = s->mtrr_def_type; return 0;
 	case MSR_EFER: *v = c->efer; return 0;
@@ -506,6 +512,17 @@ int cpu_sys_wrmsr(struct cpu *c, uint32_t msr, uint64_t v)
 		return v ? -1 : 0;
 	case MSR_MISC_ENABLE:
 		s->misc_enable = v;
+		return 0;
+	case MSR_MISC_FEATURE_CONTROL:
+		/* Bits 0-3 disable the L2 streamer, L2 adjacent-line, DCU and
+		 * DCU IP prefetchers (SDM Vol. 4, Table 2-20; Intel's note on
+		 * disclosing MSR 0x1A4).  The model has one stream prefetcher:
+		 * it is off while bit 0 is set. */
+		if (v & ~0xFull)
+			return -1;
+		s->misc_feature = v;
+		if (c->timing)
+			c->timing->mem.prefetch_off = v & 1;
 		return 0;
 	case MSR_PAT:
 		if (!pat_valid(v))

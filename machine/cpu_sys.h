@@ -102,6 +102,7 @@ enum {
 	MSR_SYSENTER_CS = 0x174, MSR_SYSENTER_ESP = 0x175, MSR_SYSENTER_EIP = 0x176,
 	MSR_MCG_CAP = 0x179, MSR_MCG_STATUS = 0x17A,
 	MSR_MISC_ENABLE = 0x1A0,
+	MSR_MISC_FEATURE_CONTROL = 0x1A4,       /* prefetcher disables */
 	MSR_PAT = 0x277,
 	MSR_MTRR_DEF_TYPE = 0x2FF,
 	MSR_EFER = 0xC0000080u, MSR_STAR = 0xC0000081u, MSR_LSTAR = 0xC0000082u,
@@ -118,6 +119,7 @@ struct cpu_sys {
 	uint64_t dr[8];
 	uint64_t star, lstar, cstar, fmask, kernel_gs_base;
 	uint64_t pat, misc_enable, mtrr_def_type, tsc_offset;
+	uint64_t misc_feature;          /* MSR 0x1A4: bits 0-3 turn prefetchers off */
 	uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
 
 	struct intc *intc;              /* NULL: no interrupt controller */

@@ -285,8 +285,8 @@ static sim_time_t tlb(struct cpu_timing *t, struct cache *l1tlb, uint64_t page, 
 	return now + (sim_time_t)(t->p.stlb_hit + t->p.page_walk) * t->p.mem.cycle;
 }
 
-sim_time_t cpu_timing_data(struct cpu_timing *t, uint64_t la, uint64_t pa, bool write,
-			   sim_time_t now)
+sim_time_t cpu_timing_data(struct cpu_timing *t, uint64_t la, uint64_t pa, unsigned pshift,
+			   bool write, sim_time_t now)
 {
 	/* Back-to-back accesses to one line (a stack frame, a struct, a
 	 * string) hit in L1 by construction: skip the lookup. */
@@ -295,10 +295,12 @@ sim_time_t cpu_timing_data(struct cpu_timing *t, uint64_t la, uint64_t pa, bool 
 		return now;
 	t->last_line = line;
 	t->last_write = write;
-	uint64_t page = (la >> 12) + 1;
-	if (page != t->last_page) {
+	/* One TLB for all page sizes, keyed by page number and size (real
+	 * cores have separate small arrays for 2 MiB and 1 GiB pages). */
+	uint64_t page = pshift >= 63 ? 1 : (((la >> pshift) << 2) | (pshift > 12) | (pshift > 21) << 1) + 2;
+	if (page != t->last_page && pshift < 63) {
 		t->last_page = page;
-		now = tlb(t, &t->dtlb, page - 1, now, &t->dtlb_misses);
+		now = tlb(t, &t->dtlb, page - 2, now, &t->dtlb_misses);
 	}
 	sim_time_t cyc = t->p.mem.cycle;
 	if (write) {

@@ -88,8 +88,10 @@ enum tclass cpu_timing_classify(const struct insn_form *f, unsigned osz, bool lo
 
 /* The interpreter's calls (machine/cpu.c and the handlers): each takes the
  * current simulated time and returns the time the core can go on. */
-sim_time_t cpu_timing_data(struct cpu_timing *t, uint64_t la, uint64_t pa, bool write,
-			   sim_time_t now);
+/* pshift: log2 of the size of the page mapping la (12, 21, 30; 63 when
+ * paging is off). */
+sim_time_t cpu_timing_data(struct cpu_timing *t, uint64_t la, uint64_t pa, unsigned pshift,
+			   bool write, sim_time_t now);
 sim_time_t cpu_timing_fetch(struct cpu_timing *t, uint64_t la, uint64_t pa, sim_time_t now);
 sim_time_t cpu_timing_flush(struct cpu_timing *t, uint64_t pa, int kind, sim_time_t now);
 sim_time_t cpu_timing_ntstore(struct cpu_timing *t, uint64_t pa, unsigned len, sim_time_t now);

@@ -22,7 +22,7 @@ void memhier_default_params(struct memhier_params *p)
 		.llc = {"llc", 11ull * 64 * 32768, 11, 50, CACHE_LRU, true},
 		.cycle = 455,                   /* 2.2 GHz */
 		.lfb = 10,
-		.prefetch_degree = 8,
+		.prefetch_degree = 16,          /* the L2 streamer runs up to 20 lines ahead */
 	};
 	memctrl_default_params(&p->mc);
 }
@@ -125,6 +125,16 @@ static struct memhier_fill *in_flight(struct memhier *h, uint64_t line, sim_time
 	return NULL;
 }
 
+/* When the L2 streamer's fill of `line` arrives, or 0 if none is in
+ * flight. */
+static sim_time_t sq_ready(const struct memhier *h, uint64_t line, sim_time_t now)
+{
+	for (unsigned i = 0; i < MEMHIER_SQ; i++)
+		if (h->sq[i].line == line && h->sq[i].ready > now)
+			return h->sq[i].ready;
+	return 0;
+}
+
 /* A free fill buffer at or after `*now` (advancing *now if all are busy). */
 static struct memhier_fill *take_lfb(struct memhier *h, sim_time_t *now)
 {
@@ -165,7 +175,12 @@ static sim_time_t fetch_into(struct memhier *h, struct cache *l1, uint64_t pa, b
 	f = take_lfb(h, &now);
 	t = now + cycles(h, l1->cfg.latency + h->l2.cfg.latency);
 	cache_access(&h->l2, pa, CACHE_READ, &r);
-	if (!r.hit) {
+	if (r.hit) {
+		/* The L2 streamer may still be bringing it in. */
+		sim_time_t pf = sq_ready(h, line, now);
+		if (pf + cycles(h, l1->cfg.latency) > t)
+			t = pf + cycles(h, l1->cfg.latency);
+	} else {
 		spill(h, &h->llc, &r, now);
 		t += cycles(h, h->llc.cfg.latency);
 		cache_access(&h->llc, pa, CACHE_READ, &r);
@@ -186,11 +201,41 @@ static sim_time_t fetch(struct memhier *h, uint64_t pa, bool write, sim_time_t n
 	return fetch_into(h, &h->l1, pa, write, now, demand);
 }
 
+/* One line prefetched into the L2 (and the LLC) through a superqueue
+ * entry, not an L1 fill buffer: the L2 streamer of Intel cores works from
+ * its own queue, which is what lets one core stream faster than its ten
+ * fill buffers alone allow.  Returns false when no entry is free. */
+static bool prefetch_line(struct memhier *h, uint64_t line, sim_time_t now)
+{
+	uint64_t pa = line * CACHE_LINE;
+	if (cache_contains(&h->l1, pa, NULL) || cache_contains(&h->l2, pa, NULL))
+		return true;
+	struct memhier_fill *q = NULL;
+	for (unsigned i = 0; i < MEMHIER_SQ && !q; i++)
+		if (h->sq[i].ready <= now)
+			q = &h->sq[i];
+	if (!q)
+		return false;
+	h->prefetches++;
+	struct cache_result r;
+	sim_time_t t = now + cycles(h, h->l2.cfg.latency + h->llc.cfg.latency);
+	cache_access(&h->llc, pa, CACHE_READ, &r);
+	if (!r.hit) {
+		spill(h, NULL, &r, now);
+		t = memctrl_read(&h->mc, pa, t);
+	}
+	cache_access(&h->l2, pa, CACHE_READ, &r);
+	spill(h, &h->llc, &r, now);
+	q->line = line;
+	q->ready = t;
+	return true;
+}
+
 /* Streams are tracked per 4 KiB page: two ascending demand lines in a page
  * start prefetching up to prefetch_degree lines ahead, within the page. */
 static void prefetch(struct memhier *h, uint64_t pa, sim_time_t now)
 {
-	if (!h->p.prefetch_degree)
+	if (!h->p.prefetch_degree || h->prefetch_off)
 		return;
 	uint64_t line = pa / CACHE_LINE, page = pa >> 12;
 	struct memhier_stream *s = h->last_stream, *lru = &h->stream[0];
@@ -202,6 +247,15 @@ static void prefetch(struct memhier *h, uint64_t pa, sim_time_t now)
 			if (h->stream[i].stamp < lru->stamp)
 				lru = &h->stream[i];
 		}
+		/* A stream walking off the end of its page carries on into
+		 * the next (the next-page prefetcher of Intel cores since
+		 * Ivy Bridge), instead of learning the page afresh. */
+		for (unsigned i = 0; i < MEMHIER_STREAMS && !s; i++)
+			if (h->stream[i].stamp && h->stream[i].last + 1 == line &&
+			    h->stream[i].page + 1 == page) {
+				s = &h->stream[i];
+				s->page = page;
+			}
 	}
 	if (!s) {
 		h->last_stream = lru;
@@ -217,22 +271,16 @@ static void prefetch(struct memhier *h, uint64_t pa, sim_time_t now)
 		return;
 	if (s->next_pf <= line)
 		s->next_pf = line + 1;
+	/* Up to the end of the page, and into the next one once the
+	 * stream is past the page's middle. */
 	uint64_t end = line + 1 + h->p.prefetch_degree;
 	uint64_t page_end = (page + 1) << 12 >> 6;
-	if (end > page_end)
+	if (end > page_end && line < page_end - 32)
 		end = page_end;
-	for (; s->next_pf < end; s->next_pf++) {
-		/* Prefetches never stall the core: skip when no buffer is free. */
-		bool free_lfb = false;
-		for (unsigned i = 0; i < h->p.lfb && !free_lfb; i++)
-			free_lfb = h->fill[i].ready <= now;
-		if (!free_lfb)
+	/* Prefetches never stall the core: stop when the queue is full. */
+	for (; s->next_pf < end; s->next_pf++)
+		if (!prefetch_line(h, s->next_pf, now))
 			break;
-		if (cache_contains(&h->l1, s->next_pf * CACHE_LINE, NULL))
-			continue;
-		h->prefetches++;
-		fetch(h, s->next_pf * CACHE_LINE, false, now, false);
-	}
 }
 
 sim_time_t memhier_load(struct memhier *h, uint64_t pa, sim_time_t now)
@@ -282,6 +330,11 @@ sim_time_t memhier_store(struct memhier *h, uint64_t pa, sim_time_t now)
 static sim_time_t write_back(struct memhier *h, uint64_t pa, bool keep, sim_time_t now)
 {
 	forget(h, pa / CACHE_LINE);
+	/* A line still being filled (a store's read for ownership) can only
+	 * be written back once it has arrived. */
+	struct memhier_fill *f = in_flight(h, pa / CACHE_LINE, now);
+	if (f)
+		now = f->ready;
 	bool dirty = cache_flush(&h->l1, pa, keep);
 	dirty |= cache_flush(&h->l2, pa, keep);
 	dirty |= cache_flush(&h->llc, pa, keep);

@@ -36,6 +36,7 @@
 #define MEMHIER_STREAMS 16
 #define MEMHIER_WC 4
 #define MEMHIER_RECENT 64
+#define MEMHIER_SQ 16    /* L2 superqueue entries (Skylake) */
 
 struct memhier_params {
 	struct cache_config l1i, l1d, l2, llc;  /* l1i.size 0: no L1I model */
@@ -72,8 +73,10 @@ struct memhier {
 	struct cache l1, l1i, l2, llc;
 	struct memctrl mc;
 	struct memhier_fill fill[MEMHIER_MAX_LFB];
+	struct memhier_fill sq[MEMHIER_SQ];     /* the L2 streamer's fills */
 	struct memhier_stream stream[MEMHIER_STREAMS];
 	struct memhier_wc wc[MEMHIER_WC];
+	bool prefetch_off;                      /* MSR 0x1A4 bit 0 */
 	struct memhier_stream *last_stream;     /* the stream of the last access */
 	uint64_t recent[MEMHIER_RECENT];        /* lines known in L1D (memhier.c) */
 	uint64_t clock;

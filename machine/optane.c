@@ -53,7 +53,9 @@ void optane_free(struct optane_dimm *d)
 	*d = (struct optane_dimm){0};
 }
 
-/* Fully associative LRU lookup.  On a hit returns the slot with *hit set;
+#define AIT_WAYS 16
+
+/* Fully associative LRU lookup (of a set).  On a hit returns the slot with *hit set;
  * otherwise the slot to replace: the first empty one, else the least
  * recently used. */
 static struct optane_slot *lookup(struct optane_slot *s, unsigned n, uint64_t tag,
@@ -105,7 +107,14 @@ static sim_time_t room(const struct optane_dimm *d, sim_time_t t)
 static sim_time_t ait(struct optane_dimm *d, uint64_t addr, sim_time_t t)
 {
 	bool hit;
-	struct optane_slot *s = lookup(d->ait, d->p.ait_entries, addr / AIT_BLOCK, &d->clock, &hit);
+	/* The AIT cache is modelled 16-way set associative (VANS gives its
+	 * size, not its organisation): a fully associative search of 4096
+	 * entries per access would dominate the simulator's run time. */
+	uint64_t tag = addr / AIT_BLOCK;
+	unsigned ways = d->p.ait_entries < AIT_WAYS ? d->p.ait_entries : AIT_WAYS;
+	unsigned sets = d->p.ait_entries / ways;
+	struct optane_slot *set = &d->ait[(tag % sets) * ways];
+	struct optane_slot *s = lookup(set, ways, tag, &d->clock, &hit);
 	if (hit)
 		return t;
 	d->ait_misses++;

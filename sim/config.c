@@ -68,7 +68,7 @@ static const struct key schema[] = {
 	{"cache.llc.ways", K_U64, OFF(llc.ways), 1, 64, NULL, 11, NULL},
 	{"cache.llc.latency", K_U64, OFF(llc.latency), 1, 500, NULL, 50, NULL},
 	{"cache.fill_buffers", K_U64, OFF(cache.fill_buffers), 1, 32, NULL, 10, NULL},
-	{"cache.prefetch_degree", K_U64, OFF(cache.prefetch_degree), 0, 64, NULL, 8, NULL},
+	{"cache.prefetch_degree", K_U64, OFF(cache.prefetch_degree), 0, 64, NULL, 16, NULL},
 
 	{"pmem.enabled", K_BOOL, OFF(pmem.enabled), 0, 0, NULL, 0, NULL},
 	{"pmem.base", K_ADDR, OFF(pmem.base), 0, (1ULL << 46), NULL, 0x100000000ULL, NULL},

@@ -118,7 +118,7 @@ START_TEST(dtlb_and_walks)
 	/* 65 pages: the 64-entry DTLB cannot hold them all, the STLB can. */
 	for (int round = 0; round < 2; round++)
 		for (uint64_t pg = 0; pg < 65; pg++)
-			now = cpu_timing_data(t, pg << 12, pg << 12, false, now);
+			now = cpu_timing_data(t, pg << 12, pg << 12, 12, false, now);
 	ck_assert_uint_eq(t->walks, 65);                /* only the cold misses walk */
 	ck_assert_uint_gt(t->dtlb_misses, 65);          /* the second round misses the DTLB */
 	cpu_timing_free(t);
@@ -191,10 +191,10 @@ START_TEST(pointer_chase_latency)
 		x = x * 6364136223846793005ull + 1442695040888963407ull;
 		uint64_t off = (x >> 20) % (1ull << 30) & ~63ull;
 		sim_time_t t0 = now;
-		now = cpu_timing_data(t, (1ull << 32) + off, (1ull << 32) + off, false, now);
+		now = cpu_timing_data(t, (1ull << 32) + off, (1ull << 32) + off, 30, false, now);
 		pm += now - t0;
 		t0 = now;
-		now = cpu_timing_data(t, off, off, false, now);
+		now = cpu_timing_data(t, off, off, 21, false, now);
 		dram += now - t0;
 	}
 	ck_assert_uint_gt(pm / 2000, 250 * SIM_NS);
