@@ -44,6 +44,7 @@ static int min_args(unsigned code)
 	case ABI_EV_EXCEPTION: return 5;
 	case ABI_EV_FIRST_BOOT: return 0;
 	case ABI_EV_COMMIT_BEGIN: return 2;
+	case ABI_EV_STORE_OPEN: return 0;
 	}
 	return -1;
 }

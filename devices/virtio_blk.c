@@ -739,6 +739,40 @@ static int by_seq(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+size_t virtio_blk_inflight_writes(struct virtio_blk *vb, struct blk_write ***out)
+{
+	struct blockdev *bd = vb->bd;
+	struct vblk_req *order[VBLK_QUEUE_MAX];
+	unsigned n = 0;
+	for (unsigned i = 0; i < VBLK_QUEUE_MAX; i++) {
+		struct vblk_req *rq = &vb->req[i];
+		if (rq->busy && rq->status == VIRTIO_BLK_S_OK && rq->type == VIRTIO_BLK_T_OUT)
+			order[n++] = rq;
+	}
+	qsort(order, n, sizeof *order, by_seq);
+	struct blk_write **v = calloc(n + 1, sizeof *v);
+	size_t k = 0;
+	for (unsigned i = 0; v && i < n; i++) {
+		struct vblk_req *rq = order[i];
+		uint64_t len = rq->rlen - 16;
+		uint64_t sector = rq->sector * 512 / bd->sector_size, count = len / bd->sector_size;
+		if (!count || sector + count > bd->nsectors || count > UINT32_MAX)
+			continue;       /* blockdev_add_inflight() refuses these too */
+		struct blk_write *w = malloc(sizeof *w + count * bd->sector_size);
+		if (!w)
+			continue;
+		*w = (struct blk_write){.seq = UINT64_MAX, .sector = sector,
+					.count = (uint32_t)count, .inflight = true};
+		if (stream_io(vb, rq, false, 16, w->data, count * bd->sector_size, false)) {
+			free(w);
+			continue;
+		}
+		v[k++] = w;
+	}
+	*out = v;
+	return k;
+}
+
 int virtio_blk_power_fail(struct virtio_blk *vb, const struct crash_policy *pol,
 			  struct rng *r, char *err, size_t errlen)
 {

@@ -138,6 +138,13 @@ void virtio_blk_free(struct virtio_blk *vb);
  * in flight is dropped (its write never reaches the device). */
 void virtio_blk_reset(struct virtio_blk *vb);
 
+/* The writes in flight (submitted, not completed), in submission order,
+ * with their data read from guest RAM, as malloc'd records (inflight =
+ * true; free each and the array).  Changes nothing: campaigns compute
+ * crash states with it while the machine runs on. */
+struct blk_write;
+size_t virtio_blk_inflight_writes(struct virtio_blk *vb, struct blk_write ***out);
+
 /* Power failure: freeze the blockdev, offer the writes in flight to the
  * random policy, apply pol (machine/blk_crash.h), write the image and
  * reset the device.  Returns 0, or -1 with one line in err. */

@@ -35,14 +35,23 @@ void blk_crash_state_free(struct blk_crash_state *cs)
 	cs->npieces = 0;
 }
 
-/* Cut every cached write at atomic-unit boundaries. */
-static int cut_pieces(const struct blockdev *bd, struct blk_crash_state *cs)
+/* Candidate i: the cache's writes first, then the caller's extra ones. */
+static const struct blk_write *cand(const struct blockdev *bd, const struct blk_write *const *extra,
+				    size_t i)
+{
+	size_t n = blockdev_pending(bd);
+	return i < n ? blockdev_pending_write(bd, i) : extra[i - n];
+}
+
+/* Cut every candidate write at atomic-unit boundaries. */
+static int cut_pieces(const struct blockdev *bd, const struct blk_write *const *extra,
+		      size_t nextra, struct blk_crash_state *cs)
 {
 	uint64_t unit = bd->atomic_bytes / bd->sector_size;
 	size_t n = 0, cap = 0;
 	struct blk_piece *p = NULL;
-	for (size_t i = 0; i < blockdev_pending(bd); i++) {
-		const struct blk_write *w = blockdev_pending_write(bd, i);
+	for (size_t i = 0; i < blockdev_pending(bd) + nextra; i++) {
+		const struct blk_write *w = cand(bd, extra, i);
 		uint64_t s = w->sector, end = w->sector + w->count;
 		while (s < end) {
 			uint64_t next = (s / unit + 1) * unit;
@@ -121,15 +130,21 @@ static int choose_random(const struct blockdev *bd, bool tearing, struct rng *r,
 int blk_crash_choose(const struct blockdev *bd, const struct crash_policy *pol,
 		     struct rng *r, struct blk_crash_state *cs)
 {
+	return blk_crash_choose_with(bd, NULL, 0, pol, r, cs);
+}
+
+int blk_crash_choose_with(const struct blockdev *bd, const struct blk_write *const *extra,
+			  size_t nextra, const struct crash_policy *pol, struct rng *r,
+			  struct blk_crash_state *cs)
+{
 	cs->pieces = NULL;
 	cs->npieces = 0;
-	if (cut_pieces(bd, cs) < 0)
+	if (cut_pieces(bd, extra, nextra, cs) < 0)
 		return -1;
 	switch (pol->policy) {
 	case POLICY_LENIENT:
 		for (size_t k = 0; k < cs->npieces; k++)
-			cs->pieces[k].landed =
-				!blockdev_pending_write(bd, cs->pieces[k].write)->inflight;
+			cs->pieces[k].landed = !cand(bd, extra, cs->pieces[k].write)->inflight;
 		return 0;
 	case POLICY_RANDOM:
 		if (!r)
@@ -146,6 +161,13 @@ int blk_crash_choose(const struct blockdev *bd, const struct crash_policy *pol,
 void blk_crash_render(const struct blockdev *bd, const struct blk_crash_state *cs,
 		      uint64_t sector, uint64_t count, uint8_t *out)
 {
+	blk_crash_render_with(bd, NULL, cs, sector, count, out);
+}
+
+void blk_crash_render_with(const struct blockdev *bd, const struct blk_write *const *extra,
+			   const struct blk_crash_state *cs, uint64_t sector, uint64_t count,
+			   uint8_t *out)
+{
 	uint32_t ss = bd->sector_size;
 	memcpy(out, bd->media + sector * ss, count * ss);
 	for (size_t k = 0; k < cs->npieces; k++) {
@@ -157,7 +179,7 @@ void blk_crash_render(const struct blockdev *bd, const struct blk_crash_state *c
 								      : sector + count;
 		if (a >= b)
 			continue;
-		const struct blk_write *w = blockdev_pending_write(bd, pc->write);
+		const struct blk_write *w = cand(bd, extra, pc->write);
 		memcpy(out + (a - sector) * ss, w->data + (a - w->sector) * ss, (b - a) * ss);
 	}
 }

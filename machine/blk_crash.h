@@ -56,6 +56,16 @@ int blk_crash_choose(const struct blockdev *bd, const struct crash_policy *pol,
 void blk_crash_render(const struct blockdev *bd, const struct blk_crash_state *cs,
 		      uint64_t sector, uint64_t count, uint8_t *out);
 void blk_crash_state_free(struct blk_crash_state *cs);
+/* The same with extra candidates after the cache (writes still in flight,
+ * inflight = true), without changing bd: a crash state can be computed
+ * while the device runs on.  Piece .write indexes the cache, then extra. */
+struct blk_write;
+int blk_crash_choose_with(const struct blockdev *bd, const struct blk_write *const *extra,
+			  size_t nextra, const struct crash_policy *pol, struct rng *r,
+			  struct blk_crash_state *cs);
+void blk_crash_render_with(const struct blockdev *bd, const struct blk_write *const *extra,
+			   const struct blk_crash_state *cs, uint64_t sector, uint64_t count,
+			   uint8_t *out);
 
 /* Power failure (or power-off): choose the state, put it on media, empty
  * the cache, unfreeze, and replace the image file by the media contents

@@ -83,6 +83,8 @@ void op_popf(struct cpu *c, const struct insn *i)
 	c->rflags = ((c->rflags & ~mask) | (v & mask)) | 2;
 	if (c->sys && !(old & FL_IF) && (c->rflags & FL_IF))
 		cpu_sys_if_raised(c);   /* the machine looks for interrupts */
+	if (c->sys && (c->rflags & ~old & (FL_TF | FL_AC)))
+		cpu_sys_flags_raised(c, old);   /* single-step, #AC checks */
 }
 
 void op_enter(struct cpu *c, const struct insn *i)

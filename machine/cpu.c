@@ -672,10 +672,14 @@ static void run_loop(struct cpu *c)
 		if (c->bus->generation != c->bus_generation)
 			cpu_flush_caches(c);
 		const struct insn *i = dcache_lookup(c, c->rip);
+		if (c->insn_hook)
+			c->insn_hook(c->insn_hook_ctx, c, c->rip, i->len);
 		c->next_rip = c->rip + i->len;
 		i->fn(c, i);
 		c->rip = c->next_rip;
 		retire(c);
+		if (c->debug)
+			cpu_debug_after(c);     /* #DB traps, RF (machine/debug.c) */
 		if (c->dead)
 			dead_free(c);   /* i may be among them: not used again */
 		if (c->exit != CPU_EXIT_BUDGET)
@@ -699,6 +703,8 @@ static void run_loop_timed(struct cpu *c)
 		if (c->bus->generation != c->bus_generation)
 			cpu_flush_caches(c);
 		struct insn *i = dcache_lookup(c, c->rip);
+		if (c->insn_hook)
+			c->insn_hook(c->insn_hook_ctx, c, c->rip, i->len);
 		s->now = cpu_timing_fetch(t, i->rip, i->fetch_pa, s->now);
 		c->next_rip = c->rip + i->len;
 		c->cur_nt = i->tclass == TC_NTSTORE;
@@ -715,6 +721,8 @@ static void run_loop_timed(struct cpu *c)
 		c->budget--;
 		c->cycles++;
 		s->insns++;
+		if (c->debug)
+			cpu_debug_after(c);     /* #DB traps, RF (machine/debug.c) */
 		if (c->dead)
 			dead_free(c);
 		if (c->exit != CPU_EXIT_BUDGET || s->now >= c->deadline)

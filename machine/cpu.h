@@ -77,7 +77,7 @@ enum cpu_exit {
 enum {
 	CPU_EXC_DE = 0, CPU_EXC_DB = 1, CPU_EXC_BP = 3, CPU_EXC_UD = 6,
 	CPU_EXC_NM = 7, CPU_EXC_GP = 13, CPU_EXC_PF = 14, CPU_EXC_MF = 16,
-	CPU_EXC_AC = 17, CPU_EXC_XM = 19,
+	CPU_EXC_AC = 17, CPU_EXC_MC = 18, CPU_EXC_XM = 19,
 };
 
 /* #PF error code bits (SDM vol. 3, 4.7). */
@@ -200,6 +200,7 @@ struct cpu {
 	uint64_t budget;                /* instructions left in this cpu_run */
 	enum cpu_exit exit;             /* set by handlers to end the run */
 	volatile bool exit_request;     /* cpu_request_exit() */
+	bool debug;                     /* system mode: call cpu_debug_after() */
 	jmp_buf fault;                  /* exceptions unwind to cpu_run */
 	uint64_t *stat_insns, *stat_decoded, *stat_smc, *stat_exc;
 };

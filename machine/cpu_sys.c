@@ -12,11 +12,14 @@
  *   segments                 descriptor loads for mov Sreg, far transfers
  *   delivery                 exceptions, interrupts, int n, #DF, triple
  *                            fault (long-mode IDT gates)
+ *   alignment checks         #AC at CPL 3 with CR0.AM and RFLAGS.AC
  *   instructions             the handlers of machine/insn_sys.def, plus
  *                            syscall/sysret/swapgs/iret
  *
- * Error codes and checks are those of the SDM's pseudo-code; where QEMU
- * 7.2 (TCG) differs, docs/machine.md says so.
+ * Debug exceptions live in machine/debug.c and machine checks in
+ * machine/mce.c; this file calls them from the memory slow paths and
+ * event delivery.  Error codes and checks are those of the SDM's
+ * pseudo-code; where QEMU 7.2 (TCG) differs, docs/machine.md says so.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,9 +124,13 @@ void cpu_sys_reset(struct cpu *c)
 	struct lapic *la = s->lapic;
 	uint64_t *st[6] = { s->st_interrupts, s->st_exceptions, s->st_tlb_flushes, s->st_walks,
 			    s->st_double_faults, s->st_triple_faults };
+	uint64_t *poison = s->poison;           /* the media's, not the CPU's state */
+	size_t npoison = s->npoison;
 	memset(s, 0, sizeof *s);
 	s->intc = ic;
 	s->lapic = la;
+	s->poison = poison;
+	s->npoison = npoison;
 	s->st_interrupts = st[0], s->st_exceptions = st[1], s->st_tlb_flushes = st[2];
 	s->st_walks = st[3], s->st_double_faults = st[4], s->st_triple_faults = st[5];
 	s->delivering = -1;
@@ -149,8 +156,7 @@ void cpu_sys_reset(struct cpu *c)
 	s->gdtr_limit = s->idtr_limit = 0xFFFF;
 	s->ldtr.limit = s->tr.limit = 0xFFFF;
 	s->tr.attr = 0xB | SEG_ATTR_P;
-	s->dr[6] = 0xFFFF0FF0u;
-	s->dr[7] = 0x400;
+	cpu_debug_reset(c);                     /* DR6, DR7 */
 	s->pat = 0x0007040600070406ull;         /* SDM 11.12.4: power-up PAT */
 	s->misc_enable = 1;                     /* fast strings */
 	flush_all(c);
@@ -179,6 +185,8 @@ int cpu_sys_enable(struct cpu *c, struct intc *intc, struct lapic *lapic)
 
 void cpu_sys_free(struct cpu *c)
 {
+	if (c->sys)
+		free(c->sys->poison);
 	free(c->sys);
 	c->sys = NULL;
 }
@@ -198,6 +206,40 @@ static struct paging_regs paging_regs_of(const struct cpu *c)
 static uint64_t linear(const struct cpu *c, uint64_t la)
 {
 	return (c->efer & EFER_LMA) ? la : (uint32_t)la;
+}
+
+/* Alignment checking (SDM 6.15, "Interrupt 17"): data accesses at CPL 3
+ * with CR0.AM = 1 and RFLAGS.AC = 1.  While it is on, xlate() caches
+ * nothing, so every access reaches the slow paths below, which check;
+ * cpu_sys_flags_raised() drops the TLB when AC turns it on at CPL 3 (a
+ * CPL change drops it anyway, and CR0 is written at CPL 0 only). */
+static inline bool ac_active(const struct cpu *c)
+{
+	return c->cpl == 3 && (c->cr0 & CR0_AM) && (c->rflags & FL_AC);
+}
+
+/* An access of size bytes at la, misaligned for its size (Table 6-7:
+ * word 2, doubleword 4, quadword 8).  Faults on the pages themselves
+ * come first, then #AC(0). */
+static _Noreturn void alignment_fault(struct cpu *c, uint64_t la, unsigned size, unsigned acc)
+{
+	cpu_sys_check(c, la, size, acc);
+	cpu_fault(c, CPU_EXC_AC, 0);
+}
+
+/* May the fast path use this page?  Not while alignment checks are on,
+ * not for the page of a data breakpoint (machine/debug.c), not for a
+ * page with a poisoned line (machine/mce.c). */
+static bool tlb_cacheable(const struct cpu *c, uint64_t lpg, uint64_t ppg)
+{
+	const struct cpu_sys *s = c->sys;
+	if (ac_active(c))
+		return false;
+	if (s->bp_data && cpu_debug_data_page(c, lpg))
+		return false;
+	if (s->npoison && cpu_mce_page(c, ppg))
+		return false;
+	return true;
 }
 
 /* Linear to physical for an access of kind acc (BUS_R/W/X) at the
@@ -237,6 +279,12 @@ static uint64_t xlate(struct cpu *c, uint64_t la, unsigned acc)
 			perm |= BUS_W;
 	}
 	uint64_t lpg = la >> 12, ppg = pa >> 12, start = ppg << 12;
+	if (!tlb_cacheable(c, lpg, ppg)) {
+		struct cpu_tlb_entry *e = &c->tlb[lpg & (CPU_TLB_SIZE - 1)];
+		if (e->page == lpg)
+			e->page = ~0ull;
+		return pa;
+	}
 	struct bus_region *r = bus_find(c->bus, start);
 	if (r && r->host && r->base <= start && r->base + r->size - 1 >= start + 4095) {
 		struct cpu_tlb_entry *e = &c->tlb[lpg & (CPU_TLB_SIZE - 1)];
@@ -259,16 +307,32 @@ static uint64_t xlate(struct cpu *c, uint64_t la, unsigned acc)
 
 uint8_t cpu_sys_fetch_slow(struct cpu *c, uint64_t la)
 {
-	return (uint8_t)bus_read(c->bus, xlate(c, la, BUS_X), 1);
+	uint64_t pa = xlate(c, la, BUS_X);
+	if (c->sys->npoison)
+		cpu_mce_check(c, pa, 1, true);
+	return (uint8_t)bus_read(c->bus, pa, 1);
 }
 
 uint64_t cpu_sys_read_slow(struct cpu *c, uint64_t la, unsigned size)
 {
-	if ((la & 4095) + size <= 4096)
-		return bus_read(c->bus, xlate(c, la, BUS_R), size);
+	struct cpu_sys *s = c->sys;
+	if ((la & (size - 1)) && ac_active(c))
+		alignment_fault(c, la, size, BUS_R);
+	if (s->bp_data)
+		cpu_debug_data(c, la, size, false);
+	if ((la & 4095) + size <= 4096) {
+		uint64_t pa = xlate(c, la, BUS_R);
+		if (s->npoison)
+			cpu_mce_check(c, pa, size, false);
+		return bus_read(c->bus, pa, size);
+	}
 	uint64_t v = 0;
-	for (unsigned k = 0; k < size; k++)
-		v |= (uint64_t)bus_read(c->bus, xlate(c, la + k, BUS_R), 1) << (8 * k);
+	for (unsigned k = 0; k < size; k++) {
+		uint64_t pa = xlate(c, la + k, BUS_R);
+		if (s->npoison)
+			cpu_mce_check(c, pa, 1, false);
+		v |= (uint64_t)bus_read(c->bus, pa, 1) << (8 * k);
+	}
 	return v;
 }
 
@@ -287,6 +351,10 @@ void cpu_sys_check(struct cpu *c, uint64_t la, unsigned len, unsigned acc)
 
 void cpu_sys_write_slow(struct cpu *c, uint64_t la, unsigned size, uint64_t v)
 {
+	if ((la & (size - 1)) && ac_active(c))
+		alignment_fault(c, la, size, BUS_W);
+	if (c->sys->bp_data)
+		cpu_debug_data(c, la, size, true);
 	if ((la & 4095) + size <= 4096) {
 		bus_write(c->bus, xlate(c, la, BUS_W), size, v);
 		return;
@@ -352,7 +420,6 @@ static void super_write8(struct cpu *c, uint64_t la, uint8_t v)
 /* CR4: TSD DE PSE PAE MCE PGE PCE OSFXSR OSXMMEXCPT.  The bits
  * of features CPUID does not advertise are reserved (#GP). */
 #define CR4_VALID 0x7FCull
-#define CR4_DE (1ull << 3)
 #define CR4_OSFXSR (1ull << 9)
 
 uint64_t cpu_sys_read_cr(struct cpu *c, unsigned n)
@@ -468,7 +535,6 @@ int cpu_sys_rdmsr(struct cpu *c, uint32_t msr, uint64_t *v)
 	case MSR_SYSENTER_CS: *v = s->sysenter_cs; return 0;
 	case MSR_SYSENTER_ESP: *v = s->sysenter_esp; return 0;
 	case MSR_SYSENTER_EIP: *v = s->sysenter_eip; return 0;
-	case MSR_MCG_CAP: case MSR_MCG_STATUS: *v = 0; return 0;
 	case MSR_MISC_ENABLE: *v = s->misc_enable; return 0;
 	case MSR_MISC_FEATURE_CONTROL: *v = s->misc_feature; return 0;
 	case MSR_PAT: *v = s->pat; return 0;
@@ -482,7 +548,9 @@ int cpu_sys_rdmsr(struct cpu *c, uint32_t msr, uint64_t *v)
 	case MSR_GS_BASE: *v = c->gs_base; return 0;
 	case MSR_KERNEL_GS_BASE: *v = s->kernel_gs_base; return 0;
 	case MSR_TSC_AUX: *v = c->tsc_aux; return 0;
-	default: return -1;
+	default:
+		/* Machine-check MSRs (machine/mce.c), or unknown. */
+		return cpu_mce_rdmsr(c, msr, v) ? -1 : 0;
 	}
 }
 
@@ -508,8 +576,6 @@ int cpu_sys_wrmsr(struct cpu *c, uint32_t msr, uint64_t v)
 			return -1;
 		s->sysenter_eip = v;
 		return 0;
-	case MSR_MCG_STATUS:
-		return v ? -1 : 0;
 	case MSR_MISC_ENABLE:
 		s->misc_enable = v;
 		return 0;
@@ -573,7 +639,7 @@ int cpu_sys_wrmsr(struct cpu *c, uint32_t msr, uint64_t v)
 		c->tsc_aux = (uint32_t)v;
 		return 0;
 	default:
-		return -1;
+		return cpu_mce_wrmsr(c, msr, v) ? -1 : 0;
 	}
 }
 
@@ -687,6 +753,7 @@ static void load_data_seg(struct cpu *c, unsigned sr, uint16_t sel)
 	if (sr == SR_SS) {
 		s->shadow = true;       /* MOV SS / POP SS block interrupts for one insn */
 		cpu_request_exit(c);
+		cpu_debug_ss_shadow(c); /* ... and debug traps (SDM 6.8.3) */
 	}
 }
 
@@ -978,6 +1045,7 @@ static void deliver(struct cpu *c, unsigned v, enum ev_kind kind, bool push_err,
 	else
 		deliver32(c, v, kind, push_err, err, ret_rip);
 	s->delivering = -1;
+	cpu_debug_delivered(c);         /* TF/RF now 0; a breakpoint on the handler? */
 }
 
 static void triple_fault(struct cpu *c)
@@ -988,12 +1056,31 @@ static void triple_fault(struct cpu *c)
 		++*c->sys->st_triple_faults;
 }
 
+/* Fault-class exceptions (SDM Table 6-1); #DB is set up by debug.c. */
+static bool fault_class(unsigned v)
+{
+	return v == 0 || (v >= 5 && v <= 7) || (v >= 10 && v <= 14) || v == 16 || v == 17 ||
+	       v == 19 || v == 20;
+}
+
 void cpu_sys_exception(struct cpu *c)
 {
 	struct cpu_sys *s = c->sys;
 	unsigned v = c->exc_vector;
 	uint32_t err = c->exc_error;
 	charge(c);
+	if (v == CPU_EXC_MC && s->mc_shutdown) {
+		/* #MC with CR4.MCE = 0 or MCIP already set: shutdown. */
+		s->mc_shutdown = false;
+		s->delivering = -1;
+		triple_fault(c);
+		return;
+	}
+	/* A fault handler sees RF = 1 in the saved RFLAGS, so returning to
+	 * the instruction does not hit its instruction breakpoint again
+	 * (SDM 17.3.1.1); delivery clears RF itself. */
+	if (fault_class(v))
+		c->rflags |= 0x10000;
 	if (s->delivering >= 0) {
 		/* A fault while delivering an earlier event (SDM Table 6-5). */
 		int first = s->deliver_ext ? CLASS_BENIGN : exc_class((unsigned)s->delivering);
@@ -1023,6 +1110,16 @@ void cpu_sys_softint(struct cpu *c, unsigned vector, bool int3)
 	if (c->sys->st_exceptions)
 		++*c->sys->st_exceptions;
 	deliver(c, vector, EV_SOFT, false, 0, c->next_rip);
+}
+
+/* INT1 / ICEBP: a trap through vector 1 without a gate DPL check, an
+ * external event for error codes (SDM Vol. 2 INT n/INTO/INT3/INT1, Vol.
+ * 3 6.13: EXT is clear only for INT n, INT3 and INTO). */
+void cpu_sys_int1(struct cpu *c)
+{
+	if (c->sys->st_exceptions)
+		++*c->sys->st_exceptions;
+	deliver(c, CPU_EXC_DB, EV_EXTERNAL, false, 0, c->next_rip);
 }
 
 bool cpu_sys_wakeup_pending(struct cpu *c)
@@ -1120,6 +1217,15 @@ void cpu_sys_if_raised(struct cpu *c)
 	cpu_request_exit(c);    /* the machine loop looks for interrupts */
 }
 
+void cpu_sys_flags_raised(struct cpu *c, uint64_t old)
+{
+	uint64_t up = c->rflags & ~old;
+	if ((up & FL_AC) && ac_active(c))
+		cpu_sys_tlb_flush(c);   /* alignment checks start: no fast path */
+	if (c->rflags & (FL_TF | 0x10000))
+		c->debug = true;        /* machine/debug.c samples TF, clears RF */
+}
+
 /* sti: if IF was 0, interrupts stay blocked for one more instruction. */
 void cpu_sys_sti(struct cpu *c, bool was_if)
 {
@@ -1166,11 +1272,13 @@ void op_sys_sysret(struct cpu *c, const struct insn *i)
 	}
 	set_cs(c, &cs);
 	seg_flat(&s->seg[SR_SS], (uint16_t)((sel + 8) | 3), false, false, 3);
+	uint64_t old_fl = c->rflags;
 	c->rflags = (c->gpr[CPU_R11] & 0x3C7FD7ull) | 2;
 	set_cpl(c, 3);
 	c->next_rip = rip;
 	if (!was_if && (c->rflags & FL_IF))
 		cpu_sys_if_raised(c);
+	cpu_sys_flags_raised(c, old_fl);
 }
 
 /* iret / iretd / iretq (SDM IRET, IA-32e mode path). */
@@ -1215,6 +1323,7 @@ void op_sys_iret(struct cpu *c, const struct insn *i)
 	if (osz == 2)
 		mask &= 0xFFFF;
 	bool was_if = c->rflags & FL_IF;
+	uint64_t old_fl = c->rflags;
 	c->rflags = (c->rflags & ~mask) | (fl & mask) | 2;
 	set_cs(c, &cs);
 	s->seg[SR_SS] = ss;
@@ -1227,6 +1336,10 @@ void op_sys_iret(struct cpu *c, const struct insn *i)
 	s->nmi_blocked = false;
 	if (!was_if && (c->rflags & FL_IF))
 		cpu_sys_if_raised(c);
+	/* RF from the image suppresses the breakpoint of the instruction
+	 * returned to (SDM 17.3.1.1). */
+	s->rf_keep = (c->rflags & 0x10000) != 0;
+	cpu_sys_flags_raised(c, old_fl);
 }
 
 /* retf / retf imm16 (lret, lretq). */
@@ -1339,35 +1452,6 @@ void op_sys_movcr(struct cpu *c, const struct insn *i)
 	}
 	if (cpu_sys_write_cr(c, n, c->gpr[i->rm]))
 		cpu_gp0(c);
-}
-
-/* mov r64, DRn / mov DRn, r64 (0F 21 / 0F 23).  Stored only: debug
- * breakpoints are not modelled. */
-void op_sys_movdr(struct cpu *c, const struct insn *i)
-{
-	if (!c->sys)
-		cpu_gp0(c);
-	unsigned n = i->reg;
-	if (n > 7)
-		cpu_ud(c);
-	if (n == 4 || n == 5) {
-		if (c->cr4 & CR4_DE)
-			cpu_ud(c);
-		n += 2;
-	}
-	need_cpl0(c);
-	if (i->opcode == 0x21) {
-		reg_write(c, i, i->rm, 8, c->sys->dr[n]);
-		return;
-	}
-	uint64_t v = c->gpr[i->rm];
-	if ((n == 6 || n == 7) && (v >> 32))
-		cpu_gp0(c);
-	if (n == 6)
-		v = (v & 0x1E00F) | 0xFFFF0FF0u;
-	if (n == 7)
-		v = (v & ~0xD800ull) | 0x400;
-	c->sys->dr[n] = v;
 }
 
 /* rdmsr / wrmsr (0F 32 / 0F 30). */

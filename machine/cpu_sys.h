@@ -35,6 +35,12 @@
  * triple fault (CPU_EXIT_TRIPLE_FAULT) when #DF itself cannot be
  * delivered.
  *
+ * Debug exceptions (machine/debug.c), alignment checks (#AC, in the slow
+ * paths of cpu_sys.c) and machine checks from poisoned memory
+ * (machine/mce.c) keep the fast path as it is: the pages concerned, or
+ * all pages while #AC checking is on, stay out of the software TLB, and
+ * run_loop calls cpu_debug_after() only while c->debug is set.
+ *
  * Modes: 64-bit mode, and 32-bit code in protected mode (flat segments:
  * bases other than FS/GS and limits are not applied) or compatibility
  * mode: the decoder follows c->sys->code32 (no REX, 32-bit operands and
@@ -47,6 +53,7 @@
 #define MACHINE_CPU_SYS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct cpu;
@@ -89,6 +96,8 @@ struct seg {
 #define CR0_AM  (1ull << 18)
 #define CR0_NW  (1ull << 29)
 #define CR0_CD  (1ull << 30)
+#define CR4_DE  (1ull << 3)
+#define CR4_MCE (1ull << 6)
 #define EFER_SCE (1ull << 0)
 #define EFER_LME (1ull << 8)
 
@@ -100,11 +109,12 @@ enum {
 	MSR_TSC_ADJUST = 0x3B,
 	MSR_MTRRCAP = 0xFE,
 	MSR_SYSENTER_CS = 0x174, MSR_SYSENTER_ESP = 0x175, MSR_SYSENTER_EIP = 0x176,
-	MSR_MCG_CAP = 0x179, MSR_MCG_STATUS = 0x17A,
+	MSR_MCG_CAP = 0x179, MSR_MCG_STATUS = 0x17A, MSR_MCG_CTL = 0x17B,
 	MSR_MISC_ENABLE = 0x1A0,
 	MSR_MISC_FEATURE_CONTROL = 0x1A4,       /* prefetcher disables */
 	MSR_PAT = 0x277,
 	MSR_MTRR_DEF_TYPE = 0x2FF,
+	MSR_MC0_CTL = 0x400, MSR_MC0_STATUS = 0x401, MSR_MC0_ADDR = 0x402, MSR_MC0_MISC = 0x403,
 	MSR_EFER = 0xC0000080u, MSR_STAR = 0xC0000081u, MSR_LSTAR = 0xC0000082u,
 	MSR_CSTAR = 0xC0000083u, MSR_FMASK = 0xC0000084u,
 	MSR_FS_BASE = 0xC0000100u, MSR_GS_BASE = 0xC0000101u,
@@ -139,6 +149,23 @@ struct cpu_sys {
 	uint64_t saved_rsp;
 	struct seg saved_cs, saved_ss;
 
+	/* Debug exceptions (machine/debug.c, SDM Vol. 3 ch. 17).  c->debug
+	 * asks run_loop to call cpu_debug_after() after each instruction
+	 * while any of this can matter. */
+	bool step;                      /* TF was 1 when the current insn began */
+	bool db_shadow;                 /* MOV SS / POP SS: #DB traps wait an insn */
+	bool rf_keep;                   /* IRET loaded RF = 1: keep it one boundary */
+	uint8_t db_hits;                /* data breakpoints hit (B0-B3) by this insn */
+	uint32_t db_pending;            /* DR6 B0-B3/BS of traps held by db_shadow */
+	uint8_t bp_exec, bp_data;       /* enabled breakpoints by kind: bit n = DRn */
+
+	/* Machine checks (machine/mce.c, SDM Vol. 3 ch. 15): poisoned
+	 * physical 64-byte lines (sorted, kept across reset) and bank 0. */
+	uint64_t *poison;
+	size_t npoison;
+	uint64_t mcg_status, mc0_ctl, mc0_status, mc0_addr, mc0_misc;
+	bool mc_shutdown;               /* the #MC being raised is a shutdown */
+
 	/* Linear pages that held decoded code (a 4096-bit filter), so INVLPG
 	 * of a data page keeps the decode cache. */
 	uint64_t code_lin[64];
@@ -166,6 +193,7 @@ bool cpu_sys_wakeup_pending(struct cpu *c);
 /* Hooks from the shared interpreter files. */
 void cpu_sys_exception(struct cpu *c);          /* cpu_run's fault path */
 void cpu_sys_softint(struct cpu *c, unsigned vector, bool int3);
+void cpu_sys_int1(struct cpu *c);                /* INT1 / ICEBP */
 void cpu_sys_syscall(struct cpu *c);
 void cpu_sys_if_raised(struct cpu *c);          /* popf/iret/sysret set IF */
 void cpu_sys_sti(struct cpu *c, bool was_if);
@@ -188,6 +216,36 @@ int cpu_sys_wrmsr(struct cpu *c, uint32_t msr, uint64_t v);
 /* Control registers: 0, or -1 for #GP. */
 int cpu_sys_write_cr(struct cpu *c, unsigned n, uint64_t v);
 uint64_t cpu_sys_read_cr(struct cpu *c, unsigned n);
+
+/* Debug exceptions (machine/debug.c). */
+/* run_loop, after each retired instruction while c->debug: deliver the
+ * #DB traps the instruction earned (single-step, data breakpoints), clear
+ * RF, and fault on an instruction breakpoint at the next rip. */
+void cpu_debug_after(struct cpu *c);
+/* TF, RF or AC may have gone from 0 to 1 (popf, iret, sysret). */
+void cpu_sys_flags_raised(struct cpu *c, uint64_t old_rflags);
+/* An event was delivered: TF and RF are now 0 and the handler's first
+ * instruction may hold an instruction breakpoint. */
+void cpu_debug_delivered(struct cpu *c);
+/* MOV SS / POP SS: hold #DB traps for one more instruction. */
+void cpu_debug_ss_shadow(struct cpu *c);
+/* Does the linear page hold an enabled data breakpoint? */
+bool cpu_debug_data_page(const struct cpu *c, uint64_t lpg);
+/* A data access at la: note the data breakpoints it hits. */
+void cpu_debug_data(struct cpu *c, uint64_t la, unsigned len, bool write);
+/* Reset the debug state (DR6/DR7 at their power-on values). */
+void cpu_debug_reset(struct cpu *c);
+
+/* Machine checks from poisoned memory (machine/mce.c). */
+/* The physical addresses whose 64-byte lines are poisoned (copied). */
+int cpu_sys_set_poison(struct cpu *c, const uint64_t *pa, size_t n);
+/* Does the physical page hold a poisoned line? */
+bool cpu_mce_page(const struct cpu *c, uint64_t ppage);
+/* A load or fetch of [pa, pa+len): #MC if it touches a poisoned line. */
+void cpu_mce_check(struct cpu *c, uint64_t pa, unsigned len, bool fetch);
+/* Bank 0 and MCG MSRs: 0, 1 not an MCA MSR, or -1 for #GP. */
+int cpu_mce_rdmsr(struct cpu *c, uint32_t msr, uint64_t *v);
+int cpu_mce_wrmsr(struct cpu *c, uint32_t msr, uint64_t v);
 
 /* Is the CPU executing 64-bit code (EFER.LMA and CS.L)? */
 bool cpu_sys_long64(const struct cpu *c);

@@ -40,8 +40,10 @@
  *   1         edx   3   PSE           4 MiB pages (machine/paging.c)
  *   1         edx   5   MSR           rdmsr/wrmsr
  *   1         edx   6   PAE           PAE and 4-level paging
+ *   1         edx   7   MCE           #MC from poisoned memory (machine/mce.c)
  *   1         edx   9   APIC          devices/lapic.c at 0xFEE00000
  *   1         edx  13   PGE           CR4.PGE (global pages)
+ *   1         edx  14   MCA           MCG_CAP, one bank (machine/mce.c)
  *   1         edx  16   PAT           IA32_PAT (stored; memory types not modelled)
  *   80000001  edx  26   Page1GB       1 GiB pages
  *   80000008  eax       40-bit physical addresses (CPU_SYS_PHYS_BITS)
@@ -98,8 +100,8 @@ void cpu_cpuid(const struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t out[4]
 		out[3] = 1u << 0 | 1u << 4 | 1u << 8 | 1u << 15 | 1u << 19 |
 			 1u << 24 | 1u << 25 | 1u << 26;
 		if (c && c->sys)
-			out[3] |= 1u << 2 | 1u << 3 | 1u << 5 | 1u << 6 | 1u << 9 |
-				  1u << 13 | 1u << 16;
+			out[3] |= 1u << 2 | 1u << 3 | 1u << 5 | 1u << 6 | 1u << 7 | 1u << 9 |
+				  1u << 13 | 1u << 14 | 1u << 16;
 		break;
 	case 2:
 		out[0] = 0x0000FF01;    /* one round; descriptor FF: use leaf 4 */

@@ -8,6 +8,7 @@
  * that set is exactly the word-wise independent choice).  Lines are
  * independent of each other.
  */
+#include <stdlib.h>
 #include <string.h>
 #include "machine/crash.h"
 #include "sim/config.h"
@@ -49,12 +50,59 @@ void crash_line(const struct persist *p, const struct pline *pl,
 struct choose_ctx {
 	const struct persist *p;
 	const struct crash_policy *pol;
+	bool pages;
 	struct rng *r;
+	/* pages: the coin of each page seen so far (open addressing). */
+	uint64_t *keys;
+	uint8_t *landed;
+	size_t cap, n;
 };
+
+/* pages: whether the pending lines of the line's page all land (a coin
+ * tossed the first time the page comes up). */
+static bool page_lands(struct choose_ctx *c, uint64_t line)
+{
+	uint64_t page = line / (PERSIST_PAGE / PERSIST_LINE);
+	if (2 * (c->n + 1) > c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 64;
+		uint64_t *k = malloc(cap * sizeof *k);
+		uint8_t *l = malloc(cap);
+		if (!k || !l)
+			abort();
+		memset(k, 0xff, cap * sizeof *k);
+		for (size_t i = 0; i < c->cap; i++) {
+			if (c->keys[i] == UINT64_MAX)
+				continue;
+			size_t j = (size_t)(c->keys[i] * 0x9e3779b97f4a7c15ull) & (cap - 1);
+			while (k[j] != UINT64_MAX)
+				j = (j + 1) & (cap - 1);
+			k[j] = c->keys[i];
+			l[j] = c->landed[i];
+		}
+		free(c->keys);
+		free(c->landed);
+		c->keys = k;
+		c->landed = l;
+		c->cap = cap;
+	}
+	size_t j = (size_t)(page * 0x9e3779b97f4a7c15ull) & (c->cap - 1);
+	while (c->keys[j] != UINT64_MAX && c->keys[j] != page)
+		j = (j + 1) & (c->cap - 1);
+	if (c->keys[j] == UINT64_MAX) {
+		c->keys[j] = page;
+		c->landed[j] = (uint8_t)rng_below(c->r, 2);
+		c->n++;
+	}
+	return c->landed[j];
+}
 
 static void choose(void *ctx, const struct pline *pl, uint8_t out[PERSIST_LINE])
 {
 	struct choose_ctx *c = ctx;
+	if (c->pol->policy == POLICY_RANDOM && c->pages && c->r) {
+		persist_version(c->p, pl, page_lands(c, pl->line) ? pl->nver : 0, out);
+		return;
+	}
 	crash_line(c->p, pl, c->pol, c->r, out);
 }
 
@@ -62,8 +110,29 @@ void crash_apply(struct persist *p, const struct crash_policy *pol, struct rng *
 {
 	/* persist_settle() visits the lines in table order, which depends only
 	 * on the run's history, so a seed gives the same state every time. */
-	struct choose_ctx c = {p, pol, r};
+	struct choose_ctx c = {.p = p, .pol = pol, .r = r};
 	persist_settle(p, choose, &c);
+	free(c.keys);
+	free(c.landed);
+}
+
+void crash_peek(const struct persist *p, const struct crash_policy *pol, bool pages,
+		struct rng *r,
+		void (*fn)(void *ctx, const struct pline *pl, const uint8_t line[PERSIST_LINE]),
+		void *ctx)
+{
+	/* The same lines in the same (table) order as persist_settle(), so
+	 * the same stream gives the same state as crash_apply(). */
+	struct choose_ctx c = {.p = p, .pol = pol, .pages = pages, .r = r};
+	uint8_t line[PERSIST_LINE];
+	for (size_t j = 0; j < p->tabcap; j++) {
+		if (!p->tab[j])
+			continue;
+		choose(&c, p->tab[j], line);
+		fn(ctx, p->tab[j], line);
+	}
+	free(c.keys);
+	free(c.landed);
 }
 
 void power_fail_plan_random(struct power_fail_plan *plan, struct rng *r,

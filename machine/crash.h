@@ -43,6 +43,20 @@ void crash_line(const struct persist *p, const struct pline *pl,
  * hold the crash state, nothing is pending and the model is unfrozen,
  * ready for the machine to boot again. */
 void crash_apply(struct persist *p, const struct crash_policy *pol, struct rng *r);
+/* The state crash_apply() would leave, without changing the model: fn gets
+ * each pending line with the content it would have, in the order
+ * crash_apply() draws them (the same stream gives the same state).  Safe
+ * inside the model's observers.
+ *
+ * pages (random only): one coin per 4 KiB page instead of a choice per
+ * line: every pending line of the page at its newest version, or every
+ * one at its guaranteed version.  A subset of the legal states (lines are
+ * independent), but the one that exposes ordering bugs between blocks: a
+ * whole record landed, the data it names not (docs/crash-model.md). */
+void crash_peek(const struct persist *p, const struct crash_policy *pol, bool pages,
+		struct rng *r,
+		void (*fn)(void *ctx, const struct pline *pl, const uint8_t line[PERSIST_LINE]),
+		void *ctx);
 
 /* --- Power-failure triggers ----------------------------------------- */
 enum power_fail_kind {

@@ -41,6 +41,8 @@
 #define ABI_EV_EXCEPTION       10   /* vector error.lo error.hi rip.lo rip.hi */
 #define ABI_EV_FIRST_BOOT      11   /* (none): empty store, fresh object space */
 #define ABI_EV_COMMIT_BEGIN    12   /* gen.lo gen.hi: data written, root write starts */
+#define ABI_EV_STORE_OPEN      13   /* (none): the store is open and nothing of it read
+				       yet; campaigns snapshot the machine here */
 
 #define ABI_VERSION             1
 

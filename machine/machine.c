@@ -224,6 +224,13 @@ int machine_init(struct machine *m, struct sim *sim, const struct config *cfg,
 		m->have_nv = true;
 		m->cpu->hooks = nvdimm_cpu_hooks(&m->nv);
 		nvdimm_exempt_trace_port(&m->nv, &m->bus);
+		/* Media errors: loads of these lines raise #MC (machine/mce.c). */
+		uint64_t poison[CONFIG_POISON_MAX];
+		size_t npoison;
+		if (config_pmem_poison(cfg, poison, &npoison, err, errlen))
+			return -1;
+		if (cpu_sys_set_poison(m->cpu, poison, npoison))
+			return fail(err, errlen, "out of memory", NULL);
 		if (m->trace)
 			persist_set_observer(&m->nv.pm, trace_persist_event, m);
 	}

@@ -10,7 +10,8 @@
  *   clwb / clflushopt   target = newest          -                  -
  *   clflush             guaranteed at once       -                  -
  *   fence (not lfence)  each target guaranteed   same               -
- *   eviction            guaranteed at once       -                  -
+ *   written back        guaranteed at once       -                  -
+ *   (eviction)
  *
  * "Guaranteed at version k" means version k is copied to the media and
  * versions below k are forgotten; a line whose newest version is
@@ -354,6 +355,15 @@ static void arm(struct persist *p, struct pline *pl, bool nt)
 
 static void apply_fence(struct persist *p);
 
+/* Right before an event changes the model: the state is then exactly the
+ * one after the previous event (campaigns take their crash points here,
+ * as late as possible before the next event). */
+static inline void pre_event(struct persist *p)
+{
+	if (p->pre_observer)
+		p->pre_observer(p->pre_ctx, p->events + 1);
+}
+
 static void event(struct persist *p, enum persist_event_kind kind, uint64_t pa,
 		  uint64_t len, int sub)
 {
@@ -393,6 +403,7 @@ static void apply_store(struct persist *p, uint64_t pa, uint64_t len, const uint
 		note_stale(p, pa, len);
 		return;
 	}
+	pre_event(p);
 	uint64_t off = pa - p->base, end = off + len;
 	while (off < end) {
 		uint64_t line = off >> PERSIST_LINE_SHIFT;
@@ -455,6 +466,7 @@ static void settle_io(struct persist *p)
 {
 	if (p->io_pending && !p->frozen) {
 		p->io_pending = false;
+		pre_event(p);
 		apply_fence(p);
 		event(p, PERSIST_EV_FENCE, 0, 0, PERSIST_IO);
 	}
@@ -526,6 +538,7 @@ void persist_flush(struct persist *p, uint64_t pa, enum persist_flush kind)
 	if (!in_region(p, pa) || !enter(p))
 		return;
 	uint64_t line = (pa - p->base) >> PERSIST_LINE_SHIFT;
+	pre_event(p);
 	if (p->domain == PDOMAIN_ADR) {
 		size_t j = line_slot(p, line);
 		struct pline *pl = p->tab[j];
@@ -569,6 +582,7 @@ void persist_fence(struct persist *p, enum persist_fence kind)
 		p->io_pending = true;
 		return;
 	}
+	pre_event(p);
 	apply_fence(p);
 	event(p, PERSIST_EV_FENCE, 0, 0, kind);
 }
@@ -588,16 +602,25 @@ void persist_port_access(struct persist *p, uint16_t port)
 		persist_io_exempt(p);
 }
 
-void persist_evict(struct persist *p, uint64_t pa)
+void persist_line_written_back(struct persist *p, uint64_t pa)
 {
 	if (!in_region(p, pa) || !enter(p))
 		return;
 	++*p->st_evict;
 	if (p->domain != PDOMAIN_ADR)
 		return;         /* eADR: already persistent; none: the WPQ is not */
+	/* The write-back carries the line as the CPU sees it now, which is
+	 * the newest version: the line leaves the pending set.  An armed
+	 * target goes with the record, so a later fence has nothing to do
+	 * for it, and a later store starts a new record from this content. */
 	size_t j = line_slot(p, (pa - p->base) >> PERSIST_LINE_SHIFT);
 	if (p->tab[j])
 		commit(p, j, p->tab[j]->nver);
+}
+
+void persist_evict(struct persist *p, uint64_t pa)
+{
+	persist_line_written_back(p, pa);
 }
 
 void persist_writeback_hook(void *p, uint64_t pa, bool evicted)
@@ -610,6 +633,7 @@ void persist_writeback_all(struct persist *p)
 {
 	if (!enter(p))
 		return;
+	pre_event(p);
 	if (p->domain != PDOMAIN_NONE && p->npending) {
 		/* Every cached line is written back and, WBINVD being
 		 * serializing, every write-combining buffer drained. */
@@ -632,14 +656,18 @@ void persist_writeback_all(struct persist *p)
 
 void persist_block_write(struct persist *p, uint64_t sector, uint64_t count, bool fua)
 {
-	if (enter(p))
+	if (enter(p)) {
+		pre_event(p);
 		event(p, PERSIST_EV_BLOCK_WRITE, sector, count, fua);
+	}
 }
 
 void persist_block_flush(struct persist *p)
 {
-	if (enter(p))
+	if (enter(p)) {
+		pre_event(p);
 		event(p, PERSIST_EV_BLOCK_FLUSH, 0, 0, 0);
+	}
 }
 
 /* --- Power-failure points ------------------------------------------ */
@@ -654,6 +682,12 @@ void persist_set_observer(struct persist *p, persist_observer_fn *fn, void *ctx)
 {
 	p->observer = fn;
 	p->observer_ctx = ctx;
+}
+
+void persist_set_pre_observer(struct persist *p, persist_pre_fn *fn, void *ctx)
+{
+	p->pre_observer = fn;
+	p->pre_ctx = ctx;
 }
 
 void persist_freeze_after(struct persist *p, uint64_t k, void (*stop)(void *), void *ctx)
@@ -685,6 +719,13 @@ size_t persist_pending(struct persist *p)
 {
 	enter(p);
 	return p->npending;
+}
+
+const struct pline *persist_peek_line(const struct persist *p, uint64_t pa)
+{
+	if (!in_region(p, pa))
+		return NULL;
+	return line_find(p, (pa - p->base) >> PERSIST_LINE_SHIFT);
 }
 
 const struct pline *persist_line(struct persist *p, uint64_t pa)

@@ -75,6 +75,9 @@ struct persist_event {
 				   block write: 1 = FUA */
 };
 typedef void persist_observer_fn(void *ctx, const struct persist_event *ev);
+/* Called right before event `seq` changes the model (see
+ * persist_set_pre_observer). */
+typedef void persist_pre_fn(void *ctx, uint64_t seq);
 
 /* One pending line.  Deltas are packed in buf: for version i (1..nver), an
  * 8-byte little-endian byte mask followed by one byte per set bit. */
@@ -121,6 +124,8 @@ struct persist {
 	void *freeze_ctx;
 	persist_observer_fn *observer;
 	void *observer_ctx;
+	persist_pre_fn *pre_observer;
+	void *pre_ctx;
 
 	uint64_t *st_ev[PERSIST_EV_KINDS];
 	uint64_t *st_events, *st_lfence, *st_io_exempt, *st_evict, *st_collapsed;
@@ -150,7 +155,17 @@ void persist_fence(struct persist *p, enum persist_fence kind);
 void persist_io_exempt(struct persist *p);
 /* Convenience for callers that know the port: an IN/OUT to port. */
 void persist_port_access(struct persist *p, uint16_t port);
-/* The cache model wrote the line holding pa back to memory (issue 6). */
+/* The cache model wrote the line holding pa back to the memory controller:
+ * the line's current content (what the CPU sees now, every store so far)
+ * reached the persistence domain.  Under ADR the line is then guaranteed
+ * at its newest version and stops being pending; under eADR it already
+ * was; under "none" the write-pending queue is not persistent and nothing
+ * changes.  Not a persistence event (power-failure points do not count
+ * it).  This is what the cache model calls for an eviction of a dirty
+ * line (machine/memhier.c's writeback callback, through
+ * persist_writeback_hook below). */
+void persist_line_written_back(struct persist *p, uint64_t pa);
+/* The same; the older name. */
 void persist_evict(struct persist *p, uint64_t pa);
 /* The same as a memhier_writeback_fn (machine/memhier.h): only evictions
  * count.  A write-back caused by clwb/clflushopt is guaranteed only by the
@@ -165,6 +180,12 @@ void persist_block_flush(struct persist *p);
 /* --- Power-failure points ------------------------------------------- */
 uint64_t persist_event_count(struct persist *p);
 void persist_set_observer(struct persist *p, persist_observer_fn *fn, void *ctx);
+/* fn(ctx, seq) right before event seq is applied: the model then holds
+ * exactly the state after event seq - 1, with every instruction up to the
+ * one that makes event seq done (a crash point "after event seq - 1, as
+ * late as possible").  fn may read the model (the peek calls and the
+ * public fields) but must not call anything that processes held stores. */
+void persist_set_pre_observer(struct persist *p, persist_pre_fn *fn, void *ctx);
 /* Freeze right after event k (k >= 1; 0 disarms) and call stop(ctx) once,
  * e.g. to make the CPU leave cpu_run() after the current instruction.
  * Whatever the machine does between the freeze and its stop is not part
@@ -181,6 +202,8 @@ void persist_sync(struct persist *p);
 size_t persist_pending(struct persist *p);
 /* The record of the line holding pa, or NULL when it is not pending. */
 const struct pline *persist_line(struct persist *p, uint64_t pa);
+/* The same without first processing held stores (for observers). */
+const struct pline *persist_peek_line(const struct persist *p, uint64_t pa);
 /* Version v (0..pl->nver) of a pending line into out. */
 void persist_version(const struct persist *p, const struct pline *pl, unsigned v,
 		     uint8_t out[PERSIST_LINE]);

@@ -17,7 +17,8 @@
  * the scalar op does not).  Integer SIMD, which touches no MXCSR state,
  * uses the <emmintrin.h> intrinsics.  Exceptions are always masked on
  * the host; when the guest has one unmasked, sse_host_leave() raises #XM
- * before the result is stored.  rcpps/rsqrtps are approximations whose
+ * before the result is stored (with overflow or underflow unmasked the
+ * flags differ from the masked ones: see unbounded_post()).  rcpps/rsqrtps are approximations whose
  * bits differ between host CPUs, so they are computed here in software
  * (correctly rounded 1/x and 1/sqrt(x), within the SDM's error bound).
  */
@@ -26,6 +27,7 @@
 #endif
 
 #include <emmintrin.h>
+#include <float.h>
 #include <math.h>
 
 #include "machine/exec.h"
@@ -37,10 +39,17 @@ uint32_t sse_host_enter(const struct cpu *c)
 	return saved;
 }
 
-void sse_host_leave(struct cpu *c, uint32_t saved)
+/* The flags the host op raised; the host's MXCSR back. */
+static uint32_t host_flags(uint32_t saved)
 {
 	uint32_t raised = _mm_getcsr() & 0x3F;
 	_mm_setcsr(saved);
+	return raised;
+}
+
+/* Report raised (an operation's MXCSR flags) to the guest. */
+static void sse_raise(struct cpu *c, uint32_t raised)
+{
 	/* Exceptions the guest left unmasked: #XM, destination not written
 	 * (SDM vol. 1, 11.5.1).  Invalid, denormal and divide-by-zero are
 	 * detected before computing, so if one of those is unmasked the
@@ -52,12 +61,16 @@ void sse_host_leave(struct cpu *c, uint32_t saved)
 		c->mxcsr |= pre;
 		cpu_fault(c, CPU_EXC_XM, 0);
 	}
-	/* Post-computation exceptions report all their flags.  (Not
-	 * modelled: with underflow unmasked, a tiny but exact result also
-	 * raises UE; the masked host computation does not show it.) */
+	/* Post-computation exceptions report all their flags (with OE or
+	 * UE unmasked, as fixed by unbounded_post() below). */
 	c->mxcsr |= raised;
 	if (raised & unmasked)
 		cpu_fault(c, CPU_EXC_XM, 0);
+}
+
+void sse_host_leave(struct cpu *c, uint32_t saved)
+{
+	sse_raise(c, host_flags(saved));
 }
 
 /* ---- operand access ---- */
@@ -286,6 +299,150 @@ static float soft_rsqrt(float x)
  * MXCSR flags it raises are exactly the instruction's. */
 #define HOST2(ins) __asm__ volatile(ins " %1, %0" : "+x"(x) : "x"(y))
 
+/* ---- unmasked overflow and underflow ----
+ *
+ * The host computes with every exception masked, and the masked
+ * responses report different flags from the unmasked ones (SDM vol. 1,
+ * 4.9.1.4 to 4.9.1.6 and 11.5.2):
+ *
+ *  - a masked overflow always reports PE (its result, infinity or the
+ *    largest finite number, is inexact); an unmasked one reports PE only
+ *    if rounding the result to the destination's precision with an
+ *    unbounded exponent was inexact (2^127 + 2^127 in single: OE alone);
+ *  - a masked underflow reports UE only for a tiny result that is also
+ *    inexact; an unmasked one reports UE for every tiny result (nonzero
+ *    and, after rounding with an unbounded exponent, below the smallest
+ *    normal), exact or not, with PE again only if that rounding was
+ *    inexact, and FTZ does not apply.  The destination is not written.
+ *
+ * So when the guest has OE unmasked and the host reports OE, or has UE
+ * unmasked, the operation is redone lane by lane: the lane's masked
+ * flags come from the scalar host instruction, and the unbounded result
+ * from the host's x87 with precision control set to the destination's
+ * 24 or 53 bits, whose 15-bit exponent cannot overflow or underflow for
+ * float or double operands, so it rounds once, exactly as "rounding with
+ * an unbounded exponent" reads, and its PE is that rounding's
+ * inexactness.  (The AMD host agrees, e.g. OE without PE for an exact
+ * overflow; docs/difftest.md.)
+ */
+enum { MX_IE = 1, MX_DE = 2, MX_OE = 8, MX_UE = 16, MX_PE = 32, MX_DAZ = 0x40 };
+enum { U_ADD, U_MUL, U_SUB, U_DIV, U_CVT };     /* U_CVT: double to single */
+
+/* An operand as a long double, with DAZ applied; false for a NaN or an
+ * infinity (no overflow or underflow comes from those). */
+static bool lane_value(uint64_t bits, bool dbl, uint32_t mxcsr, long double *out)
+{
+	bool sub;
+	if (dbl) {
+		if (((bits >> 52) & 0x7ff) == 0x7ff)
+			return false;
+		sub = ((bits >> 52) & 0x7ff) == 0 && (bits << 12);
+		double d;
+		memcpy(&d, &bits, 8);
+		*out = d;
+	} else {
+		uint32_t u = (uint32_t)bits;
+		if (((u >> 23) & 0xff) == 0xff)
+			return false;
+		sub = ((u >> 23) & 0xff) == 0 && (u << 9);
+		float f;
+		memcpy(&f, &u, 4);
+		*out = f;
+	}
+	if (sub && (mxcsr & MX_DAZ))
+		*out = (bits >> (dbl ? 63 : 31)) & 1 ? -0.0L : 0.0L;
+	return true;
+}
+
+/* OE or UE, and PE, as an unmasked response would report them for one
+ * lane: a op b rounded to 24 bits (dbl false) or 53 bits. */
+static uint32_t unbounded_flags(unsigned op, bool dbl, long double a, long double b, uint32_t mxcsr)
+{
+	/* all masked, PC single (00) or double (10), RC as in the MXCSR
+	 * (same encoding) */
+	uint16_t cw = (uint16_t)(0x3F | (dbl ? 0x200 : 0) | ((mxcsr >> 13) & 3) << 10);
+	uint16_t saved, sw;
+	long double r;
+	__asm__ volatile("fnstcw %0" : "=m"(saved));
+	__asm__ volatile("fnclex\n\tfldcw %0" : : "m"(cw) : "memory");
+#define X87(ins) __asm__ volatile(ins " %%st(1), %%st\n\tfnstsw %1\n\tfnclex" \
+				  : "=t"(r), "=m"(sw) : "0"(a), "u"(b))
+	switch (op) {
+	case U_ADD: X87("fadd"); break;
+	case U_MUL: X87("fmul"); break;
+	case U_SUB: X87("fsub"); break;
+	case U_DIV: X87("fdiv"); break;
+	default: b = 0.0L; X87("fadd"); break;  /* a + 0: a rounded */
+	}
+#undef X87
+	volatile long double vr = r;
+	__asm__ volatile("fldcw %0" : : "m"(saved) : "memory");
+	long double m = fabsl(vr);
+	if ((sw & MX_IE) || m == 0 || isinf(m) || isnan(m))
+		return 0;
+	uint32_t pe = (sw & 0x20) ? MX_PE : 0;
+	if (m > (dbl ? (long double)DBL_MAX : (long double)FLT_MAX))
+		return MX_OE | pe;
+	if (m < (dbl ? (long double)DBL_MIN : (long double)FLT_MIN))
+		return MX_UE | pe;
+	return pe;
+}
+
+/* The masked flags of one lane: the scalar host instruction. */
+static uint32_t host_lane(const struct cpu *c, unsigned op, bool dbl, uint64_t a, uint64_t b)
+{
+	__m128i x = _mm_set_epi64x(0, (long long)a), y = _mm_set_epi64x(0, (long long)b);
+	uint32_t saved = sse_host_enter(c);
+	switch (op << 1 | dbl) {
+	case U_ADD << 1: HOST2("addss"); break;
+	case U_ADD << 1 | 1: HOST2("addsd"); break;
+	case U_MUL << 1: HOST2("mulss"); break;
+	case U_MUL << 1 | 1: HOST2("mulsd"); break;
+	case U_SUB << 1: HOST2("subss"); break;
+	case U_SUB << 1 | 1: HOST2("subsd"); break;
+	case U_DIV << 1: HOST2("divss"); break;
+	case U_DIV << 1 | 1: HOST2("divsd"); break;
+	default: HOST2("cvtsd2ss"); break;
+	}
+	(void)x;
+	return host_flags(saved);
+}
+
+/* raised (the whole operation's masked flags) fixed for unmasked OE/UE:
+ * the pre-computation flags as raised, the post-computation ones lane by
+ * lane.  x, y: the operands; lanes of 4 or 8 bytes (dbl: the operands'
+ * format; for U_CVT the source is double and the result single). */
+static uint32_t unbounded_post(const struct cpu *c, uint32_t raised, unsigned op,
+			       unsigned lanes, bool dbl, __m128i x, __m128i y)
+{
+	uint32_t unmasked = ~(c->mxcsr >> 7) & 0x3F;
+	if (!(unmasked & MX_UE) && !((unmasked & MX_OE) && (raised & MX_OE)))
+		return raised;
+	bool in_dbl = dbl || op == U_CVT, out_dbl = dbl && op != U_CVT;
+	uint64_t xa[2], ya[2];
+	memcpy(xa, &x, 16);
+	memcpy(ya, &y, 16);
+	uint32_t post = 0;
+	for (unsigned k = 0; k < lanes; k++) {
+		uint64_t a = in_dbl ? xa[k] : (uint32_t)(xa[k / 2] >> (32 * (k & 1)));
+		uint64_t b = in_dbl ? ya[k] : (uint32_t)(ya[k / 2] >> (32 * (k & 1)));
+		if (op == U_CVT)
+			a = b;
+		uint32_t m = host_lane(c, op, out_dbl, a, b) & (MX_OE | MX_UE | MX_PE);
+		long double la, lb = 0;
+		uint32_t u = 0;
+		if (lane_value(a, in_dbl, c->mxcsr, &la) &&
+		    (op == U_CVT || lane_value(b, in_dbl, c->mxcsr, &lb)))
+			u = unbounded_flags(op, out_dbl, la, lb, c->mxcsr);
+		if ((unmasked & MX_OE) && (u & MX_OE))
+			m = u;
+		else if ((unmasked & MX_UE) && (u & MX_UE))
+			m = u;
+		post |= m;
+	}
+	return (raised & 7) | post;
+}
+
 void op_sse_fp(struct cpu *c, const struct insn *i)
 {
 	unsigned p = pfx(i);
@@ -302,6 +459,7 @@ void op_sse_fp(struct cpu *c, const struct insn *i)
 		return;
 	}
 
+	__m128i x0 = x;
 	uint32_t saved = sse_host_enter(c);
 	switch (i->opcode << 4 | p) {
 	case 0x510 | MP_NONE: HOST2("sqrtps"); break;
@@ -333,7 +491,15 @@ void op_sse_fp(struct cpu *c, const struct insn *i)
 	case 0x5F0 | MP_F3: HOST2("maxss"); break;
 	default: HOST2("maxsd"); break;
 	}
-	sse_host_leave(c, saved);
+	uint32_t raised = host_flags(saved);
+	/* add, mul, sub, div: the operations that overflow or underflow */
+	int op = i->opcode == 0x58 ? U_ADD : i->opcode == 0x59 ? U_MUL
+	       : i->opcode == 0x5C ? U_SUB : i->opcode == 0x5E ? U_DIV : -1;
+	if (op >= 0)
+		raised = unbounded_post(c, raised, (unsigned)op,
+					p == MP_NONE ? 4 : p == MP_66 ? 2 : 1,
+					p == MP_66 || p == MP_F2, x0, y);
+	sse_raise(c, raised);
 	store_v(c, i, x);
 }
 
@@ -501,7 +667,10 @@ void op_sse_cvt(struct cpu *c, const struct insn *i)
 	case 0xE60 | MP_F3: HOST2("cvtdq2pd"); break;
 	default: HOST2("cvtpd2dq"); break;
 	}
-	sse_host_leave(c, saved);
+	uint32_t raised = host_flags(saved);
+	if (op == 0x5A && (p == MP_66 || p == MP_F2))   /* cvtpd2ps, cvtsd2ss */
+		raised = unbounded_post(c, raised, U_CVT, p == MP_66 ? 2 : 1, false, y, y);
+	sse_raise(c, raised);
 	store_v(c, i, x);
 }
 

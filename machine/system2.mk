@@ -2,7 +2,7 @@
 
 # The CPU's system half and the PC machine (issue 4).
 libphantom_a_SOURCES += \
-	machine/cpu_sys.c machine/cpu_sys.h \
+	machine/cpu_sys.c machine/cpu_sys.h machine/debug.c machine/mce.c \
 	machine/machine.c machine/machine.h \
 	sim/cmd_boot.c
 EXTRA_DIST += machine/insn_sys.def
@@ -14,7 +14,7 @@ AM_CPPFLAGS += -DPHANTOM_BUILDDIR='"$(abs_top_builddir)"'
 # and, when installed, qemu-system-x86_64 (tests/guests/run.sh compares the
 # serial output).  Built with the host gcc in freestanding mode like the
 # guest (guest.mk): not with AM_CFLAGS/CFLAGS, so never with sanitizers.
-TK_NAMES = mode paging ring3 exceptions fxsave timers uart rtc triple bench pmcal
+TK_NAMES = mode paging ring3 exceptions fxsave timers uart rtc triple bench pmcal debug align mce
 TK_LIB = tests/guests/boot.S tests/guests/lib.c tests/guests/lib.h
 EXTRA_DIST += $(TK_LIB) tests/guests/run.sh tests/boot/phantom-kernel.sh \
 	$(TK_NAMES:%=tests/guests/%.c)

@@ -234,11 +234,15 @@ void op_fwait(struct cpu *c, const struct insn *i)
 }
 
 /* emms empties the register stack for x87 code after MMX code; like the
- * MMX instructions it first takes a pending x87 exception. */
+ * MMX instructions it first takes a pending x87 exception.  Its reference
+ * page only mentions the tag word, but every MMX instruction, emms
+ * included, also sets TOP to 0 (SDM vol. 3, 12.2 "The MMX State and MMX
+ * Register Aliasing" and table 12-2); the AMD host does the same. */
 void op_emms(struct cpu *c, const struct insn *i)
 {
 	fwait_check(c);
 	c->x87.tag_empty = 0xFF;
+	c->x87.top = 0;
 }
 
 /* The full tag of a register from its bits (SDM 8.1.7): 0 valid, 1 zero,

@@ -12,7 +12,8 @@
 
 /* bug= variants: deliberate persistence bugs for the fault-injection
  * campaigns to find (docs/guest.md).  Never on by default. */
-#define BUG_NO_DATA_FENCE  0x1  /* no barrier between the data and the root */
+#define BUG_NO_DATA_FENCE  0x1  /* no barrier between the data and the root, and a
+				   recovery that relies on that order */
 #define BUG_NO_FLUSH       0x2  /* pmem: no line write-backs; disk: no FLUSH */
 #define BUG_NO_COW         0x4  /* no write protection: write the live pages */
 #define BUG_IN_PLACE       0x8  /* overwrite a page's committed slot */
@@ -21,6 +22,13 @@
 #define BUG_ROOT_FIRST     0x40 /* the root is written before the map pages it names */
 #define BUG_ROOT_IN_PLACE  0x80 /* one root slot, overwritten: a torn root is lost */
 #define BUG_NO_VERIFY      0x100 /* recovery does not check page checksums */
+#define BUG_NO_DISK_FLUSH  0x200 /* disk: writes are awaited but never FLUSHed */
+/* Recovery that relies on write ordering instead of checking pages and map
+ * pages against their checksums.  A missing data fence is only a bug for
+ * such a recovery: with the checks, a root whose data did not land is
+ * rejected and the previous root used (the design of ext4's
+ * journal_async_commit), so no-data-fence implies it. */
+#define BUG_TRUST_ORDER    (BUG_NO_VERIFY | BUG_NO_DATA_FENCE)
 
 /* A page in the snapshot being written. */
 struct dirty_page {
@@ -53,6 +61,7 @@ struct persist_state {
 	uint64_t t_begin, cow_faults;
 	uint64_t full_reported;         /* generation last reported as skipped */
 	unsigned bugs;                  /* BUG_* */
+	bool frames_zeroed;             /* no object-space frame written since the map */
 	struct persist_stats stats;
 };
 

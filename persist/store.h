@@ -27,6 +27,7 @@ struct store {
 	void *priv;
 	uint64_t phys_base;             /* pmem: physical address of block 0; disk: 0 */
 	bool bug_no_flush;              /* bug=no-flush: skip write-backs / FLUSH */
+	bool bug_no_disk_flush;         /* bug=no-disk-flush: disk barriers send no FLUSH */
 };
 
 struct store *store_pmem_open(uint64_t base, uint64_t size);

@@ -39,9 +39,12 @@ static int disk_write(struct store *s, uint64_t block, const void *buf)
 	return virtio_blk_write_page(s->priv, block * SECTORS_PER_BLOCK, buf);
 }
 
+/* bug=no-flush and bug=no-disk-flush: the writes are awaited, so the
+ * guest sees them complete, but no FLUSH follows: a drive with a volatile
+ * cache may still lose any of them (the classic missing fsync). */
 static int disk_barrier(struct store *s)
 {
-	if (s->bug_no_flush)
+	if (s->bug_no_flush || s->bug_no_disk_flush)
 		return virtio_blk_wait_all(s->priv);
 	return virtio_blk_flush(s->priv);
 }

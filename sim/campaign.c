@@ -1,28 +1,59 @@
 /* sim/campaign.c: the fault-injection campaign runner (see campaign.h).
  *
- * Durability is judged by the persistence model, not by the guest: a
- * commit the guest reports counts as durable from the first moment, at or
- * after the report, when the model holds nothing that is not yet
- * guaranteed persistent (no pending line, no held-back store).  A correct
- * guest reports a commit after its final fence, so its commits are
- * durable at once; a guest that forgets a flush or a fence has its
- * commits judged durable only later, or never.
+ * Three kinds of process take part:
  *
- * Crash points are forked from inside the persistence model's observer,
- * at the exact event: the child freezes the model there, so stores the
- * CPU still makes before it stops (the rest of a rep movs, say) are not
- * part of the crash state.
+ *   the main process  runs the workload twice: a reference run that logs
+ *                     the commits, then the crash-point pass.  At each
+ *                     crash point it computes the crash state the policy
+ *                     picks, without changing its own machine (the
+ *                     persistence model is only read), and sends it to
+ *                     the fork server as a list of pages;
+ *   the fork server   boots the recovery machine once, up to the moment
+ *                     the guest is about to read its store for the first
+ *                     time (trace event ABI_EV_STORE_OPEN: everything the
+ *                     guest did before is the same whatever the store
+ *                     holds), and forks it for every crash state;
+ *   a recovery child  puts the crash state into its copy of that machine's
+ *                     persistent memory or disk, runs on until the guest
+ *                     has recovered and committed again, judges the point
+ *                     and writes its verdict to the main process.
+ *
+ * So no crash point re-runs the workload, no point boots a machine, and
+ * no image file is written: the child's state is what a fresh boot on the
+ * crash image would have reached (the store is the only difference, and
+ * it is untouched before that event), so the verdicts are the same; the
+ * option `reboot` boots a fresh machine per point to check exactly that.
+ *
+ * Durability is judged by the persistence model, not by the guest: a
+ * commit counts as durable once its record's final store has happened and
+ * none of its lines is pending (docs/campaigns.md).  A guest that does not
+ * say where its record is gets the conservative stand-in: reported, and
+ * nothing at all pending (no line, no held store; on the disk no cached or
+ * in-flight write).
+ *
+ * A crash point k is taken right before the model applies event k + 1:
+ * the crash state is the one after event k, and everything the guest did
+ * up to the instruction that makes event k + 1 (its commit reports in
+ * particular) happened before the power failed.  That is the latest
+ * instant with that state, so a commit reported before its record became
+ * durable is seen as reported.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <fcntl.h>
+#include "devices/blockdev.h"
 #include "devices/trace_port.h"
+#include "devices/virtio_blk.h"
+#include "machine/blk_crash.h"
 #include "machine/cpu.h"
 #include "machine/crash.h"
 #include "machine/guest_abi.h"
@@ -31,20 +62,45 @@
 #include "sim/campaign.h"
 #include "sim/config.h"
 #include "sim/oracle.h"
+#include "sim/rng.h"
 #include "sim/sim.h"
 
-/* What a child reports back through the pipe (one atomic write). */
+#define PAGE PERSIST_PAGE
+
+/* A crash point, main process -> fork server; npages pages follow. */
+struct point_req {
+	uint64_t ordinal, event, time_ps;
+	uint64_t durable_gen, reported_gen;
+	uint64_t npages;
+	uint8_t have_durable, have_reported, pad[6];
+};
+
+struct page_img {
+	uint64_t page;                  /* offset / PAGE in the PM region or on the disk */
+	uint8_t data[PAGE];
+};
+
+/* What a recovery run saw, recovery child (or fork server) -> main
+ * process, in one atomic pipe write (smaller than PIPE_BUF).  The main
+ * process judges it: it alone has the reference run's commits, so the
+ * server can start before that run and boot while it goes on. */
+struct recovery_msg {
+	struct point_req q;             /* the point, echoed */
+	uint8_t ran;                    /* 0: no recovery run (why says) */
+	uint8_t recovered, first_boot, progressed;
+	uint32_t selfcheck, invariant;
+	uint64_t gen, digest, recovery_ps;
+	char why[200];
+};
+_Static_assert(sizeof(struct recovery_msg) <= 512, "messages are written atomically");
+
+/* A judged point. */
 struct child_result {
 	uint64_t ordinal;
 	uint64_t event, time_ps;
 	uint64_t durable_gen, recovered_gen, recovery_ps;
 	uint8_t verdict;
 	char why[200];
-};
-
-struct child {
-	pid_t pid;
-	uint64_t ordinal;
 };
 
 /* A commit of the reference run. */
@@ -55,9 +111,21 @@ struct planned_commit {
 	uint64_t write_start;           /* event of the last store to its record */
 };
 
+/* The pages of one crash image, found by page number. */
+struct image_set {
+	struct page_img *pages;
+	size_t n, cap;
+	uint64_t *keys;                 /* open addressing: page -> index + 1 in idx */
+	size_t *idx;
+	size_t kcap;
+};
+
 struct watch {
 	const struct campaign_opts *o;
 	struct machine *m;
+	bool disk;                      /* the store is the block device */
+	struct persist *ev;             /* the model that counts events */
+	struct persist blkev;           /* disk: counts the block device's events */
 	bool reference;                 /* pass 1: log commits and record stores */
 	/* Pass 1: what the run does. */
 	struct planned_commit *plan;
@@ -72,33 +140,44 @@ struct watch {
 	/* Crash-point pass. */
 	const uint64_t *points, *ordinals;
 	size_t npoints, next;
-	int pipe_w;
-	struct child *kids;
-	size_t nkids;
+	int req_fd, res_fd;             /* to the fork server; from the children */
+	char resbuf[2 * sizeof(struct recovery_msg)];
+	size_t resfill;
 	struct report *rep;
-	bool is_child;
-	uint64_t child_ordinal, child_event;
 	size_t done;
+	bool server_gone;
+	struct image_set img;
 	struct timespec t0;
 };
 
 /* --- durability ------------------------------------------------------ */
 
+static bool disk_idle(struct machine *m)
+{
+	if (blockdev_pending(&m->bd))
+		return false;
+	for (unsigned i = 0; i < VBLK_QUEUE_MAX; i++)
+		if (m->vb.req[i].busy && m->vb.req[i].type == VIRTIO_BLK_T_OUT)
+			return false;
+	return true;
+}
+
 /* Is planned commit i durable now?  Its record must have been written
- * (the first store to it has happened) and none of its lines may be
- * pending in the persistence model.  A guest that does not say where its
- * record is gets the conservative stand-in: reported, and nothing at all
- * pending. */
+ * (its final store has happened) and none of its lines may be pending in
+ * the persistence model.  Only the peek calls: this runs inside the
+ * model's observers. */
 static bool record_durable(struct watch *w, size_t i)
 {
-	struct persist *p = &w->m->nv.pm;
+	const struct persist *p = w->ev;
 	const struct planned_commit *c = &w->plan[i];
-	if (!c->root_len)
-		return w->have_reported && w->reported_gen >= c->gen && persist_pending(p) == 0;
+	if (!c->root_len) {
+		bool idle = w->disk ? disk_idle(w->m) : p->npending == 0 && p->ndefer == 0;
+		return w->have_reported && w->reported_gen >= c->gen && idle;
+	}
 	if (!c->write_start || p->events < c->write_start)
 		return false;
 	for (uint64_t a = c->root_pa & ~63ull; a < c->root_pa + c->root_len; a += 64)
-		if (persist_line(p, a))
+		if (persist_peek_line(p, a))
 			return false;
 	return true;
 }
@@ -116,7 +195,7 @@ static void promote(struct watch *w)
 static void on_guest_event(void *ctx, const struct trace_port_event *ev)
 {
 	struct watch *w = ctx;
-	if (ev->code != ABI_EV_COMMIT || w->is_child)
+	if (ev->code != ABI_EV_COMMIT)
 		return;
 	uint64_t gen = ev->args[0] | (uint64_t)ev->args[1] << 32;
 	if (!w->reference) {
@@ -136,7 +215,7 @@ static void on_guest_event(void *ctx, const struct trace_port_event *ev)
 		.gen = gen, .digest = ev->args[2] | (uint64_t)ev->args[3] << 32,
 		.root_pa = where ? (ev->args[4] | (uint64_t)ev->args[5] << 32) : 0,
 		.root_len = where ? ev->args[6] : 0,
-		.report_event = w->m->nv.pm.events,
+		.report_event = w->ev->events,
 	};
 }
 
@@ -155,7 +234,121 @@ static void find_write_starts(struct watch *w)
 	}
 }
 
-/* --- the recovery run of one crash point (in the child) ----------------- */
+/* --- crash images ------------------------------------------------------ */
+
+static void image_reset(struct image_set *s)
+{
+	s->n = 0;
+	if (s->keys)
+		memset(s->keys, 0xff, s->kcap * sizeof *s->keys);
+}
+
+static void image_free(struct image_set *s)
+{
+	free(s->pages);
+	free(s->keys);
+	free(s->idx);
+	memset(s, 0, sizeof *s);
+}
+
+/* The page's buffer; a page met for the first time starts as base's copy. */
+static uint8_t *image_page(struct image_set *s, uint64_t page, const uint8_t *base)
+{
+	if (2 * (s->n + 1) > s->kcap) {
+		size_t cap = s->kcap ? 2 * s->kcap : 1024;
+		free(s->keys);
+		free(s->idx);
+		s->keys = malloc(cap * sizeof *s->keys);
+		s->idx = malloc(cap * sizeof *s->idx);
+		if (!s->keys || !s->idx)
+			abort();
+		memset(s->keys, 0xff, cap * sizeof *s->keys);
+		s->kcap = cap;
+		for (size_t i = 0; i < s->n; i++) {
+			size_t j = (size_t)(s->pages[i].page * 0x9e3779b97f4a7c15ull) & (cap - 1);
+			while (s->keys[j] != UINT64_MAX)
+				j = (j + 1) & (cap - 1);
+			s->keys[j] = s->pages[i].page;
+			s->idx[j] = i;
+		}
+	}
+	size_t j = (size_t)(page * 0x9e3779b97f4a7c15ull) & (s->kcap - 1);
+	while (s->keys[j] != UINT64_MAX && s->keys[j] != page)
+		j = (j + 1) & (s->kcap - 1);
+	if (s->keys[j] == page)
+		return s->pages[s->idx[j]].data;
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 64;
+		s->pages = realloc(s->pages, s->cap * sizeof *s->pages);
+		if (!s->pages)
+			abort();
+	}
+	s->keys[j] = page;
+	s->idx[j] = s->n;
+	s->pages[s->n].page = page;
+	memcpy(s->pages[s->n].data, base + page * PAGE, PAGE);
+	return s->pages[s->n++].data;
+}
+
+static void put_line(void *ctx, const struct pline *pl, const uint8_t line[PERSIST_LINE])
+{
+	struct watch *w = ctx;
+	uint64_t off = pl->line * PERSIST_LINE;
+	memcpy(image_page(&w->img, off / PAGE, w->ev->media) + off % PAGE, line, PERSIST_LINE);
+}
+
+/* The crash state of point `ordinal` now, as the pages that differ from
+ * the empty image the workload started from (or may). */
+static void crash_image(struct watch *w, uint64_t ordinal)
+{
+	const struct campaign_opts *o = w->o;
+	struct rng r;
+	/* Each point draws from its own stream.  Under random, half the
+	 * points choose per page (whole records landed or not: ordering bugs
+	 * between blocks), half per line or word (everything legal). */
+	rng_stream(&r, o->seed ^ (ordinal * 0x9e3779b97f4a7c15ull), "campaign.crash");
+	struct crash_policy pol = {.policy = o->policy, .tearing = o->tearing};
+	bool pages = o->policy == POLICY_RANDOM && rng_below(&r, 2);
+	image_reset(&w->img);
+	if (!w->disk) {
+		const struct persist *p = w->ev;
+		for (size_t i = 0; i < p->touchcap; i++)
+			if (p->touched[i] != UINT64_MAX)
+				image_page(&w->img, p->touched[i], p->media);
+		crash_peek(p, &pol, pages, &r, put_line, w);
+		return;
+	}
+	struct blockdev *bd = &w->m->bd;
+	for (size_t i = 0; i < bd->touched.cap; i++)
+		if (bd->touched.keys[i] != UINT64_MAX)
+			image_page(&w->img, bd->touched.keys[i], bd->media);
+	struct blk_write **extra;
+	size_t nextra = virtio_blk_inflight_writes(&w->m->vb, &extra);
+	struct blk_crash_state cs;
+	if (blk_crash_choose_with(bd, (const struct blk_write *const *)extra, nextra, &pol, &r,
+				  &cs) == 0) {
+		uint32_t ss = bd->sector_size;
+		for (size_t k = 0; k < cs.npieces; k++) {
+			const struct blk_piece *pc = &cs.pieces[k];
+			if (!pc->landed)
+				continue;
+			uint64_t first = pc->sector * ss / PAGE, last = ((pc->sector + pc->count) * ss - 1) / PAGE;
+			for (uint64_t pg = first; pg <= last; pg++)
+				image_page(&w->img, pg, bd->media);
+		}
+		/* Render every page the landed pieces touch from media up. */
+		for (size_t i = 0; i < w->img.n; i++)
+			blk_crash_render_with(bd, (const struct blk_write *const *)extra, &cs,
+					      w->img.pages[i].page * PAGE / ss, PAGE / ss,
+					      w->img.pages[i].data);
+		blk_crash_state_free(&cs);
+	}
+	for (size_t i = 0; i < nextra; i++)
+		free(extra[i]);
+	free(extra);
+}
+
+/* --- the recovery run of one crash point (in a child of the server) ----- */
 
 struct recovery_watch {
 	struct sim *sim;
@@ -194,99 +387,275 @@ static void on_recovery_event(void *ctx, const struct trace_port_event *ev)
 	}
 }
 
-/* Write the crash state as a sparse image holding just the pages the run
- * changed (the campaign starts from an empty image). */
-static int write_crash_image(struct machine *m, const char *path)
+/* The fork server's machine: booted once, stopped at ABI_EV_STORE_OPEN. */
+struct server {
+	const struct campaign_opts *o;
+	bool disk;
+	struct config cfg;
+	struct sim sim;
+	struct machine m;
+	bool up;                        /* machine_init succeeded */
+	bool paused;                    /* stopped at the store-open event */
+	char image[96];                 /* its (empty) store image */
+	char cmdline[1400];
+	char err[512];
+};
+
+static void on_template_event(void *ctx, const struct trace_port_event *ev)
+{
+	struct server *s = ctx;
+	if (ev->code == ABI_EV_STORE_OPEN && !s->paused) {
+		s->paused = true;
+		cpu_request_exit(s->m.cpu);
+		sim_request_stop(&s->sim, 0);
+	}
+}
+
+/* The recovery machine's config: the campaign's, with its store at path,
+ * no console and no trace, bounded by the recovery time.  Progress is a
+ * new commit, so the guest's command line gets o->recovery_args (by
+ * default a snapshot every millisecond and a paced workload): what it
+ * recovers is the same, and the commit that shows it runs on comes 1 ms
+ * later rather than after a full interval of the workload running flat
+ * out, which was most of a point's cost.  cmdline must hold 1400 bytes. */
+static void recovery_config(const struct campaign_opts *o, bool disk, const char *path,
+			    struct config *cfg, char *cmdline)
+{
+	*cfg = *o->cfg;
+	if (o->recovery_args && o->recovery_args[0]) {
+		snprintf(cmdline, 1400, "%.1000s %.300s",
+			 cfg->guest.cmdline ? cfg->guest.cmdline : "", o->recovery_args);
+		cfg->guest.cmdline = cmdline;
+	}
+	if (disk)
+		cfg->block.image = (char *)path;
+	else
+		cfg->pmem.image = (char *)path;
+	cfg->serial.output = "none";
+	cfg->serial.input = "none";
+	cfg->trace.file = "";
+	cfg->run.max_time_us = o->recovery_us;
+	cfg->run.max_insns = 0;
+	cfg->power.fail_kind = FAIL_NEVER;
+}
+
+/* The server forks its machine once per crash point.  With the RAM the
+ * guest wrote while booting in transparent huge pages, fork copies one
+ * entry per 2 MiB instead of 512, and a child's write still copies only
+ * the 4 KiB it touches (the kernel splits the huge page in the child).
+ * Memory first touched in a child should not come as a 2 MiB page to
+ * clear, so once booted the hint is turned off again (the huge pages
+ * already there stay).  Only hints: nothing else depends on them. */
+static void huge_pages(struct machine *m, bool on)
+{
+#if defined(MADV_HUGEPAGE) && defined(MADV_NOHUGEPAGE)
+	for (size_t i = 0; i < m->bus.nregions; i++) {
+		const struct bus_region *r = &m->bus.regions[i];
+		if (r->host && r->owns_host)
+			madvise(r->host, r->size, on ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+	}
+#else
+	(void)m;
+	(void)on;
+#endif
+}
+
+static int server_boot(struct server *s)
+{
+	const struct campaign_opts *o = s->o;
+	unlink(s->image);
+	recovery_config(o, s->disk, s->image, &s->cfg, s->cmdline);
+	sim_init(&s->sim, o->seed);
+	s->sim.max_time = o->recovery_us * SIM_US;
+	if (machine_init(&s->m, &s->sim, &s->cfg, s->err, sizeof s->err) < 0)
+		return -1;
+	s->up = true;
+	if (o->reboot)
+		return 0;
+	huge_pages(&s->m, true);
+	s->m.tp.observer = on_template_event;
+	s->m.tp.observer_ctx = s;
+	machine_run(&s->m);
+	huge_pages(&s->m, false);
+	s->m.tp.observer = NULL;
+	return 0;
+}
+
+/* Write the crash image as a sparse file of `size` bytes. */
+static int write_image(const char *path, uint64_t size, const struct page_img *pages, uint64_t n)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0)
 		return -1;
-	size_t n;
-	uint64_t *pages = persist_touched_pages(&m->nv.pm, &n);
-	int rc = pages && ftruncate(fd, (off_t)m->nv.size) == 0 ? 0 : -1;
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		uint64_t off = pages[i] * PERSIST_PAGE;
-		if (pwrite(fd, m->nv.media + off, PERSIST_PAGE, (off_t)off) != PERSIST_PAGE)
+	int rc = ftruncate(fd, (off_t)size) == 0 ? 0 : -1;
+	for (uint64_t i = 0; i < n && rc == 0; i++)
+		if (pwrite(fd, pages[i].data, PAGE, (off_t)(pages[i].page * PAGE)) != PAGE)
 			rc = -1;
-	}
-	free(pages);
 	if (close(fd))
 		rc = -1;
 	return rc;
 }
 
-static void child_recover(struct watch *w)
+static void send_msg(int fd, const struct recovery_msg *msg)
 {
-	const struct campaign_opts *o = w->o;
-	struct child_result res = {.ordinal = w->child_ordinal, .event = w->child_event,
-				   .time_ps = w->m->sim->now, .durable_gen = w->durable_gen};
-	/* Digests come from the whole reference run: a record that became
-	 * durable just before the guest reported it is a legal recovery, and
-	 * its digest is the one the guest reported a moment later. */
-	struct oracle_input in = {
-		.commits = w->all, .ncommits = w->nplan,
-		.have_durable = w->have_durable, .durable_gen = w->durable_gen,
-		.have_reported = w->have_reported, .reported_gen = w->reported_gen,
-	};
-	struct oracle_verdict v;
-	char path[96], err[512];
-	struct rng r;
-
-	/* The crash state: each point draws from its own stream. */
-	struct crash_policy pol = {.policy = o->policy, .tearing = o->tearing};
-	rng_stream(&r, o->seed ^ (w->child_ordinal * 0x9e3779b97f4a7c15ull), "campaign.crash");
-	crash_apply(&w->m->nv.pm, &pol, &r);
-	snprintf(path, sizeof path, "%s/phantom-crash-%ld.img",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (long)getpid());
-	if (write_crash_image(w->m, path)) {
-		snprintf(res.why, sizeof res.why, "host: cannot write %s: %s", path, strerror(errno));
-		res.verdict = VERDICT_LIVENESS;
-		goto report;
-	}
-
-	/* Boot a fresh machine on it. */
-	struct config cfg = *o->cfg;
-	cfg.pmem.image = path;
-	cfg.serial.output = "none";
-	cfg.serial.input = "none";
-	cfg.trace.file = "";
-	cfg.run.max_time_us = o->recovery_us;
-	cfg.run.max_insns = 0;
-	struct sim sim;
-	struct machine m;
-	struct recovery_watch rw = {.sim = &sim};
-	sim_init(&sim, o->seed);
-	sim.max_time = o->recovery_us * SIM_US;
-	if (machine_init(&m, &sim, &cfg, err, sizeof err) < 0) {
-		snprintf(res.why, sizeof res.why, "host: %.190s", err);
-		res.verdict = VERDICT_LIVENESS;
-		unlink(path);
-		goto report;
-	}
-	m.tp.observer = on_recovery_event;
-	m.tp.observer_ctx = &rw;
-	machine_run(&m);
-	unlink(path);
-
-	in.recovered = rw.recovered;
-	in.first_boot = rw.first_boot;
-	in.recovered_gen = rw.gen;
-	in.recovered_digest = rw.digest;
-	in.selfcheck = rw.selfcheck;
-	in.invariant = rw.invariant;
-	in.progressed = rw.progressed;
-	oracle_judge(&in, &v);
-	res.verdict = (uint8_t)v.verdict;
-	res.recovered_gen = rw.gen;
-	res.recovery_ps = rw.end > rw.begin ? rw.end - rw.begin : 0;
-	snprintf(res.why, sizeof res.why, "%s", v.why);
-report:
-	if (write(w->pipe_w, &res, sizeof res) != sizeof res)
+	if (write(fd, msg, sizeof *msg) != sizeof *msg)
 		_exit(2);
+}
+
+/* No recovery run for q: say why. */
+static void send_failure(int fd, const struct point_req *q, const char *fmt, const char *arg)
+{
+	struct recovery_msg msg = {.q = *q};
+	snprintf(msg.why, sizeof msg.why, fmt, arg);
+	send_msg(fd, &msg);
+}
+
+/* Run one crash point; never returns. */
+static void __attribute__((noreturn))
+run_point(struct server *s, const struct point_req *q, const struct page_img *pages, int res_fd)
+{
+	const struct campaign_opts *o = s->o;
+	bool disk = s->disk;
+	struct recovery_watch rw = {0};
+	struct machine *m = &s->m;
+	char path[96];
+
+	if (s->paused) {
+		/* The machine has not read its store yet: the crash state goes
+		 * straight into it, as the image a fresh boot would map. */
+		uint64_t size = disk ? m->bd.size : m->nv.size;
+		for (uint64_t i = 0; i < q->npages; i++) {
+			uint64_t off = pages[i].page * PAGE;
+			if (off + PAGE > size)
+				continue;
+			if (disk) {
+				memcpy(m->bd.media + off, pages[i].data, PAGE);
+			} else {
+				memcpy(m->nv.mem + off, pages[i].data, PAGE);
+				memcpy(m->nv.media + off, pages[i].data, PAGE);
+			}
+		}
+		s->sim.stop = SIM_STOP_NONE;
+		s->sim.stop_code = 0;
+	} else {
+		/* Booting from scratch: --reboot, or a kernel that never said
+		 * it was about to read its store. */
+		snprintf(path, sizeof path, "%s/phantom-crash-%ld.img",
+			 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (long)getpid());
+		uint64_t size = disk ? s->cfg.block.size_mb << 20 : s->cfg.pmem.size_mb << 20;
+		if (write_image(path, size, pages, q->npages)) {
+			send_failure(res_fd, q, "host: cannot write the crash image: %s", strerror(errno));
+			_exit(0);
+		}
+		recovery_config(o, disk, path, &s->cfg, s->cmdline);
+		sim_init(&s->sim, o->seed);
+		s->sim.max_time = o->recovery_us * SIM_US;
+		if (machine_init(m, &s->sim, &s->cfg, s->err, sizeof s->err) < 0) {
+			unlink(path);
+			send_failure(res_fd, q, "host: %.190s", s->err);
+			_exit(0);
+		}
+		unlink(path);   /* mapped privately: the machine keeps its pages */
+	}
+	rw.sim = &s->sim;
+	m->tp.observer = on_recovery_event;
+	m->tp.observer_ctx = &rw;
+	machine_run(m);
+
+	struct recovery_msg msg = {
+		.q = *q, .ran = 1, .recovered = rw.recovered, .first_boot = rw.first_boot,
+		.progressed = rw.progressed, .selfcheck = rw.selfcheck, .invariant = rw.invariant,
+		.gen = rw.gen, .digest = rw.digest,
+		.recovery_ps = rw.end > rw.begin ? rw.end - rw.begin : 0,
+	};
+	send_msg(res_fd, &msg);
 	_exit(0);
 }
 
-/* --- the parent's side ------------------------------------------------- */
+static int read_full(int fd, void *buf, size_t len)
+{
+	uint8_t *b = buf;
+	while (len) {
+		ssize_t n = read(fd, b, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		b += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+struct kid {
+	pid_t pid;
+	struct point_req q;
+};
+
+/* Wait for one recovery child; a child that died without a verdict gets
+ * one from here. */
+static void server_reap(struct kid *kids, size_t *nkids, int res_fd)
+{
+	int status;
+	pid_t pid = waitpid(-1, &status, 0);
+	if (pid <= 0)
+		return;
+	for (size_t i = 0; i < *nkids; i++) {
+		if (kids[i].pid != pid)
+			continue;
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			char st[16];
+			snprintf(st, sizeof st, "%#x", status);
+			send_failure(res_fd, &kids[i].q,
+				     "the recovery run died (status %s): a simulator bug", st);
+		}
+		kids[i] = kids[--*nkids];
+		return;
+	}
+}
+
+/* The fork server; never returns. */
+static void __attribute__((noreturn)) server_main(const struct campaign_opts *o, int req_fd,
+						     int res_fd)
+{
+	static struct server s;         /* big; one per process */
+	s.o = o;
+	s.disk = !o->cfg->pmem.enabled;
+	snprintf(s.image, sizeof s.image, "%s/phantom-template-%ld.img",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (long)getpid());
+	int booted = server_boot(&s);
+	unlink(s.image);        /* mapped: the machine keeps it */
+	struct kid *kids = calloc(o->jobs + 1, sizeof *kids);
+	size_t nkids = 0;
+	struct point_req q;
+	while (kids && read_full(req_fd, &q, sizeof q) == 0) {
+		struct page_img *pages = malloc((q.npages + 1) * sizeof *pages);
+		if (!pages || read_full(req_fd, pages, q.npages * sizeof *pages))
+			break;
+		if (booted < 0) {
+			send_failure(res_fd, &q, "host: %.190s", s.err);
+			free(pages);
+			continue;
+		}
+		while (nkids >= o->jobs)
+			server_reap(kids, &nkids, res_fd);
+		pid_t pid = fork();
+		if (pid == 0) {
+			close(req_fd);
+			run_point(&s, &q, pages, res_fd);
+		}
+		if (pid < 0)
+			send_failure(res_fd, &q, "host: fork failed: %s", strerror(errno));
+		else
+			kids[nkids++] = (struct kid){pid, q};
+		free(pages);
+	}
+	while (nkids)
+		server_reap(kids, &nkids, res_fd);
+	_exit(0);
+}
+
+/* --- the main process's side ------------------------------------------ */
 
 static int by_ordinal(const void *a, const void *b)
 {
@@ -321,76 +690,145 @@ static void add_result(struct watch *w, const struct child_result *res)
 	}
 }
 
-/* Reap one child (blocking) and read its result. */
-static void reap(struct watch *w, int pipe_r)
+/* The verdict on one recovery run.  Digests come from the whole
+ * reference run: a record that became durable just before the guest
+ * reported it is a legal recovery, and its digest is the one the guest
+ * reported a moment later. */
+static void judge(struct watch *w, const struct recovery_msg *msg)
 {
-	int status;
-	pid_t pid = waitpid(-1, &status, 0);
-	if (pid <= 0)
+	const struct point_req *q = &msg->q;
+	struct child_result res = {.ordinal = q->ordinal, .event = q->event, .time_ps = q->time_ps,
+				   .durable_gen = q->durable_gen, .recovered_gen = msg->gen,
+				   .recovery_ps = msg->recovery_ps, .verdict = VERDICT_LIVENESS};
+	if (!msg->ran) {
+		snprintf(res.why, sizeof res.why, "%s", msg->why);
+		add_result(w, &res);
 		return;
-	size_t i;
-	for (i = 0; i < w->nkids && w->kids[i].pid != pid; i++)
-		;
-	if (i == w->nkids)
-		return;
-	struct child_result res;
-	bool got = WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
-		   read(pipe_r, &res, sizeof res) == sizeof res;
-	if (!got) {
-		res = (struct child_result){.ordinal = w->kids[i].ordinal, .verdict = VERDICT_LIVENESS};
-		snprintf(res.why, sizeof res.why, "the recovery run died (status %#x): a simulator bug",
-			 status);
 	}
+	struct oracle_input in = {
+		.commits = w->all, .ncommits = w->nplan,
+		.have_durable = q->have_durable, .durable_gen = q->durable_gen,
+		.have_reported = q->have_reported, .reported_gen = q->reported_gen,
+		.recovered = msg->recovered, .first_boot = msg->first_boot,
+		.recovered_gen = msg->gen, .recovered_digest = msg->digest,
+		.selfcheck = msg->selfcheck, .invariant = msg->invariant,
+		.progressed = msg->progressed,
+	};
+	struct oracle_verdict v;
+	oracle_judge(&in, &v);
+	res.verdict = (uint8_t)v.verdict;
+	snprintf(res.why, sizeof res.why, "%s", v.why);
 	add_result(w, &res);
-	w->kids[i] = w->kids[--w->nkids];
 }
 
-static int g_pipe_r;
+/* Take whatever verdicts have arrived (blocking: wait for at least one).
+ * Returns -1 once no writer is left. */
+static int read_results(struct watch *w, bool block)
+{
+	for (;;) {
+		ssize_t n = read(w->res_fd, w->resbuf + w->resfill, sizeof w->resbuf - w->resfill);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			if (!block)
+				return 0;
+			struct pollfd pf = {.fd = w->res_fd, .events = POLLIN};
+			poll(&pf, 1, -1);
+			continue;
+		}
+		if (n <= 0) {
+			w->server_gone = true;
+			return -1;
+		}
+		w->resfill += (size_t)n;
+		while (w->resfill >= sizeof(struct recovery_msg)) {
+			struct recovery_msg msg;
+			memcpy(&msg, w->resbuf, sizeof msg);
+			memmove(w->resbuf, w->resbuf + sizeof msg, w->resfill - sizeof msg);
+			w->resfill -= sizeof msg;
+			msg.why[sizeof msg.why - 1] = 0;
+			judge(w, &msg);
+			block = false;
+		}
+		if (!block)
+			return 0;
+	}
+}
+
+/* Send len bytes to the server, taking verdicts meanwhile (the children
+ * must never block on a full result pipe while the server waits for
+ * them and we wait for the server). */
+static void send_to_server(struct watch *w, const void *buf, size_t len)
+{
+	const uint8_t *b = buf;
+	while (len && !w->server_gone) {
+		struct pollfd pf[2] = {{.fd = w->req_fd, .events = POLLOUT},
+				       {.fd = w->res_fd, .events = POLLIN}};
+		if (poll(pf, 2, -1) < 0)
+			continue;
+		if (pf[1].revents)
+			read_results(w, false);
+		if (pf[0].revents & (POLLERR | POLLHUP)) {
+			w->server_gone = true;
+			return;
+		}
+		if (!(pf[0].revents & POLLOUT))
+			continue;
+		ssize_t n = write(w->req_fd, b, len);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n <= 0) {
+			w->server_gone = true;
+			return;
+		}
+		b += n;
+		len -= (size_t)n;
+	}
+}
+
+/* Crash point w->next: the state now, to the server. */
+static void take_point(struct watch *w)
+{
+	uint64_t ordinal = w->ordinals[w->next];
+	crash_image(w, ordinal);
+	struct point_req q = {
+		.ordinal = ordinal, .event = w->points[w->next], .time_ps = w->m->sim->now,
+		.durable_gen = w->durable_gen, .reported_gen = w->reported_gen,
+		.npages = w->img.n, .have_durable = w->have_durable, .have_reported = w->have_reported,
+	};
+	w->next++;
+	send_to_server(w, &q, sizeof q);
+	send_to_server(w, w->img.pages, w->img.n * sizeof *w->img.pages);
+}
+
+/* Before event seq: crash points seq - 1 (and any the run passed by). */
+static void on_pre_event(void *ctx, uint64_t seq)
+{
+	struct watch *w = ctx;
+	if (w->reference)
+		return;
+	while (w->next < w->npoints && w->points[w->next] < seq)
+		take_point(w);
+}
 
 static void on_persist_event(void *ctx, const struct persist_event *ev)
 {
 	struct watch *w = ctx;
-	if (w->is_child)
+	if (!w->reference) {
+		promote(w);
 		return;
-	if (w->reference) {
-		if (ev->kind == PERSIST_EV_STORE || ev->kind == PERSIST_EV_NTSTORE) {
-			if (w->nstores == w->capstores) {
-				w->capstores = w->capstores ? 2 * w->capstores : 4096;
-				w->store_ev = realloc(w->store_ev, w->capstores * sizeof *w->store_ev);
-				w->store_pa = realloc(w->store_pa, w->capstores * sizeof *w->store_pa);
-				if (!w->store_ev || !w->store_pa)
-					abort();
-			}
-			w->store_ev[w->nstores] = ev->seq;
-			w->store_pa[w->nstores++] = ev->pa;
+	}
+	if (ev->kind == PERSIST_EV_STORE || ev->kind == PERSIST_EV_NTSTORE) {
+		if (w->nstores == w->capstores) {
+			w->capstores = w->capstores ? 2 * w->capstores : 4096;
+			w->store_ev = realloc(w->store_ev, w->capstores * sizeof *w->store_ev);
+			w->store_pa = realloc(w->store_pa, w->capstores * sizeof *w->store_pa);
+			if (!w->store_ev || !w->store_pa)
+				abort();
 		}
-		return;
+		w->store_ev[w->nstores] = ev->seq;
+		w->store_pa[w->nstores++] = ev->pa;
 	}
-	promote(w);
-	if (!w->points || w->next == w->npoints || ev->seq != w->points[w->next])
-		return;
-	uint64_t ordinal = w->ordinals[w->next++];
-	while (w->nkids >= w->o->jobs)
-		reap(w, g_pipe_r);
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid == 0) {
-		/* The child: power fails right here. */
-		w->is_child = true;
-		w->child_ordinal = ordinal;
-		w->child_event = ev->seq;
-		persist_freeze(&w->m->nv.pm);
-		cpu_request_exit(w->m->cpu);
-		sim_request_stop(w->m->sim, 0);
-		return;
-	}
-	if (pid < 0) {
-		struct child_result res = {.ordinal = ordinal, .event = ev->seq, .verdict = VERDICT_LIVENESS};
-		snprintf(res.why, sizeof res.why, "host: fork failed: %s", strerror(errno));
-		add_result(w, &res);
-		return;
-	}
-	w->kids[w->nkids++] = (struct child){pid, ordinal};
 }
 
 /* One run of the workload from an empty image at `image`; *events gets
@@ -399,7 +837,10 @@ static int workload_run(struct watch *w, const char *image, uint64_t *events,
 			char *err, size_t errlen)
 {
 	struct config cfg = *w->o->cfg;
-	cfg.pmem.image = (char *)image;
+	if (cfg.pmem.enabled)
+		cfg.pmem.image = (char *)image;
+	else
+		cfg.block.image = (char *)image;
 	cfg.serial.output = "none";
 	cfg.serial.input = "none";
 	cfg.trace.file = "";
@@ -417,13 +858,24 @@ static int workload_run(struct watch *w, const char *image, uint64_t *events,
 		unlink(image);
 		return -1;
 	}
-	if (!m.have_nv) {
-		snprintf(err, errlen, "%s: campaigns need persistent memory (pmem.enabled); the block "
-			 "device's crash states are not driven by campaigns yet", w->o->config_path);
+	w->disk = !m.have_nv && m.have_blk;
+	if (!m.have_nv && !m.have_blk) {
+		snprintf(err, errlen, "%s: campaigns need persistent memory (pmem.enabled) or a "
+			 "block device (block.enabled)", w->o->config_path);
 		machine_free(&m, e2, sizeof e2);
 		sim_free(&sim);
 		unlink(image);
 		return -1;
+	}
+	if (w->disk) {
+		/* Block writes and flushes are the events; a model over an
+		 * empty region counts them. */
+		if (persist_init(&w->blkev, &sim, 0, 0, NULL, NULL, PDOMAIN_ADR) < 0)
+			abort();
+		m.bd.pm = &w->blkev;
+		w->ev = &w->blkev;
+	} else {
+		w->ev = &m.nv.pm;
 	}
 	w->m = &m;
 	w->next_durable = 0;
@@ -431,28 +883,74 @@ static int workload_run(struct watch *w, const char *image, uint64_t *events,
 	w->durable_gen = w->reported_gen = 0;
 	m.tp.observer = on_guest_event;
 	m.tp.observer_ctx = w;
-	persist_set_observer(&m.nv.pm, on_persist_event, w);
+	persist_set_observer(w->ev, on_persist_event, w);
+	persist_set_pre_observer(w->ev, on_pre_event, w);
 	machine_run(&m);
-	if (w->is_child)
-		child_recover(w);       /* never returns */
-	*events = m.nv.pm.events;
+	*events = persist_event_count(w->ev);
+	/* Points at or after the last event: the state at the end. */
+	while (!w->reference && w->next < w->npoints && w->points[w->next] <= *events)
+		take_point(w);
+	m.bd.pm = NULL;
 	machine_free(&m, e2, sizeof e2);
+	if (w->disk)
+		persist_free(&w->blkev);
 	sim_free(&sim);
 	unlink(image);
 	w->m = NULL;
+	w->ev = NULL;
 	return 0;
 }
 
 int campaign_run(const struct campaign_opts *o, struct report *rep,
 		 struct campaign_stats *st, char *err, size_t errlen)
 {
-	struct watch w = {.o = o, .rep = rep, .pipe_w = -1};
+	struct watch w = {.o = o, .rep = rep, .req_fd = -1, .res_fd = -1};
 	char image[96];
 	uint64_t *points = NULL, *mine = NULL, *ordinals = NULL, events = 0;
-	int fds[2] = {-1, -1}, rc = -1;
+	int rc = -1;
+	pid_t server = -1;
 	snprintf(image, sizeof image, "%s/phantom-campaign-%ld.img",
 		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (long)getpid());
 	*st = (struct campaign_stats){0};
+
+	if (!o->cfg->pmem.enabled && !o->cfg->block.enabled) {
+		snprintf(err, errlen, "%s: campaigns need persistent memory (pmem.enabled) or a "
+			 "block device (block.enabled)", o->config_path);
+		goto out;
+	}
+
+	/* The fork server boots its machine while the reference run goes on. */
+	int req[2], res[2];
+	if (pipe(req)) {
+		snprintf(err, errlen, "campaign: pipe: %s", strerror(errno));
+		goto out;
+	}
+	if (pipe(res)) {
+		snprintf(err, errlen, "campaign: pipe: %s", strerror(errno));
+		close(req[0]);
+		close(req[1]);
+		goto out;
+	}
+	fflush(NULL);
+	server = fork();
+	if (server == 0) {
+		close(req[1]);
+		close(res[0]);
+		server_main(o, req[0], res[1]);
+	}
+	close(req[0]);
+	close(res[1]);
+	w.req_fd = req[1];
+	w.res_fd = res[0];
+	if (server < 0) {
+		snprintf(err, errlen, "campaign: fork: %s", strerror(errno));
+		goto out;
+	}
+	fcntl(w.req_fd, F_SETFL, fcntl(w.req_fd, F_GETFL) | O_NONBLOCK);
+	fcntl(w.res_fd, F_SETFL, fcntl(w.res_fd, F_GETFL) | O_NONBLOCK);
+	/* A dead server must not kill us with SIGPIPE. */
+	struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+	sigaction(SIGPIPE, &ign, &old);
 
 	/* Pass 1: count events, log the commits and where their records are. */
 	w.reference = true;
@@ -499,49 +997,64 @@ int campaign_run(const struct campaign_opts *o, struct report *rep,
 	}
 	rep->h.crashes = n;
 
-	/* Pass 2: the same run, forking at every point. */
-	if (pipe(fds)) {
-		snprintf(err, errlen, "campaign: pipe: %s", strerror(errno));
-		goto out;
-	}
-	g_pipe_r = fds[0];
-	w.pipe_w = fds[1];
+	/* Pass 2: the same run, sending every point's crash state. */
+	clock_gettime(CLOCK_MONOTONIC, &w.t0);
 	w.points = mine;
 	w.ordinals = ordinals;
 	w.npoints = nmine;
-	w.kids = calloc(o->jobs + 1, sizeof *w.kids);
-	if (!w.kids)
-		abort();
-	clock_gettime(CLOCK_MONOTONIC, &w.t0);
 	uint64_t events2 = 0;
-	if (workload_run(&w, image, &events2, err, errlen))
+	int wrc = workload_run(&w, image, &events2, err, errlen);
+	close(w.req_fd);
+	w.req_fd = -1;
+	size_t sent = w.next;
+	while (w.done < sent && read_results(&w, true) == 0)
+		;
+	if (wrc)
 		goto out;
-	while (w.nkids)
-		reap(&w, fds[0]);
+	/* A point without a verdict: the server or a child vanished. */
+	if (w.done < sent) {
+		bool *have = calloc(n + 1, 1);
+		for (size_t i = 0; have && i < rep->n; i++)
+			if (rep->r[i].ordinal <= n)
+				have[rep->r[i].ordinal] = true;
+		for (size_t i = 0; have && i < sent; i++) {
+			if (have[w.ordinals[i]])
+				continue;
+			struct child_result r = {.ordinal = w.ordinals[i], .event = w.points[i],
+						 .verdict = VERDICT_LIVENESS};
+			snprintf(r.why, sizeof r.why, "no verdict: the fork server died");
+			add_result(&w, &r);
+		}
+		free(have);
+	}
 	/* Points past the end of the run cannot happen in a deterministic
 	 * simulator; if one did, say so rather than drop it. */
 	for (; w.next < w.npoints; w.next++) {
-		struct child_result res = {.ordinal = w.ordinals[w.next], .event = w.points[w.next],
-					   .verdict = VERDICT_LIVENESS};
-		snprintf(res.why, sizeof res.why, "the run ended before event %" PRIu64
+		struct child_result r = {.ordinal = w.ordinals[w.next], .event = w.points[w.next],
+					 .verdict = VERDICT_LIVENESS};
+		snprintf(r.why, sizeof r.why, "the run ended before event %" PRIu64
 			 " (%" PRIu64 " events): not deterministic?", w.points[w.next], events2);
-		add_result(&w, &res);
+		add_result(&w, &r);
 	}
-	/* Children finish in any order; the report lists points in order. */
+	/* Verdicts arrive in any order; the report lists points in order. */
 	qsort(rep->r, rep->n, sizeof *rep->r, by_ordinal);
 	struct timespec t1;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	st->host_seconds = (double)(t1.tv_sec - w.t0.tv_sec) + (double)(t1.tv_nsec - w.t0.tv_nsec) / 1e9;
 	rc = 0;
 out:
-	if (fds[0] >= 0) {
-		close(fds[0]);
-		close(fds[1]);
+	if (w.req_fd >= 0)
+		close(w.req_fd);
+	if (w.res_fd >= 0)
+		close(w.res_fd);
+	if (server > 0) {
+		waitpid(server, NULL, 0);
+		sigaction(SIGPIPE, &old, NULL);
 	}
 	free(points);
 	free(mine);
 	free(ordinals);
-	free(w.kids);
+	image_free(&w.img);
 	free(w.plan);
 	free(w.store_ev);
 	free(w.store_pa);

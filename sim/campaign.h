@@ -1,14 +1,14 @@
 /* sim/campaign.h: running a fault-injection campaign (issue #8).
  *
  * A campaign runs the configured machine twice from an empty persistent
- * image.  The first run counts persistence events and notes when each
- * commit the guest reports becomes durable.  The second run is the same
- * run again (it is deterministic) and, at every chosen crash point, forks:
- * the child process freezes the persistence model right after that
- * event, builds the crash state the policy picks, writes it to a private
- * image and boots a fresh machine on it to watch the guest recover; the
- * parent runs on to the next point.  No crash point re-runs the workload
- * from boot, and --jobs children run at once.
+ * image (persistent memory, or the disk when the machine has no PM).  The
+ * first run counts persistence events and logs the commits the guest
+ * reports.  The second run is the same run again (it is deterministic):
+ * at every chosen crash point it computes the crash state the policy
+ * picks, without disturbing itself, and hands it to a fork server, which
+ * booted the recovery machine once up to the guest's first read of its
+ * store and forks it for each state; --jobs such children run at once.
+ * No crash point re-runs the workload or boots a machine (sim/campaign.c).
  *
  * The oracle (sim/oracle.h) judges each point; the report (sim/report.h)
  * lists them all.
@@ -23,6 +23,11 @@
 
 struct config;
 
+/* What recovery runs add to the guest's command line by default: a
+ * snapshot every millisecond and 64 workload steps per tick, so progress
+ * (a new commit) shows 1 ms after recovery at little cost. */
+#define CAMPAIGN_RECOVERY_ARGS "snapshot_ms=1 work=64"
+
 struct campaign_opts {
 	const struct config *cfg;       /* its run.max_time_us bounds the workload */
 	const char *config_path;
@@ -36,6 +41,8 @@ struct campaign_opts {
 	unsigned jobs;
 	unsigned shard_k, shard_m;
 	uint64_t recovery_us;           /* simulated bound on recovery + progress */
+	bool reboot;                    /* boot a fresh machine per point (checks the fork server) */
+	const char *recovery_args;      /* appended to the recovery runs' guest command line */
 	bool only;                      /* run just point only_ordinal */
 	uint64_t only_ordinal;
 	bool progress;                  /* progress bar on stderr */

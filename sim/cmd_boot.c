@@ -16,6 +16,7 @@
 #include "machine/machine.h"
 #include "sim/cli.h"
 #include "sim/config.h"
+#include "sim/insn_trace.h"
 #include "sim/sim.h"
 
 /* Statuses beyond sim/cli.h's, even so they never look like a debug-exit
@@ -150,6 +151,8 @@ int cmd_boot(int argc, char **argv)
 		bad = set_key(&cfg, "run.max_time_us", max_time, err, sizeof err);
 	if (!bad)
 		bad = config_check(&cfg, err, sizeof err);
+	if (!bad)
+		bad = insn_trace_check(&cfg, err, sizeof err);
 	if (bad) {
 		fprintf(stderr, "phantom-sim: %s\n", err);
 		config_free(&cfg);
@@ -175,6 +178,7 @@ int cmd_boot(int argc, char **argv)
 		config_free(&cfg);
 		goto out;
 	}
+	insn_trace_from_config(m.cpu, m.trace, &cfg);
 	enum machine_exit why = machine_run(&m);
 	fflush(stdout);
 	*stats_counter(&sim.stats, "run.sim_time_ps") = sim.now;

@@ -16,6 +16,7 @@
 #include "machine/persist.h"
 #include "sim/cli.h"
 #include "sim/config.h"
+#include "sim/insn_trace.h"
 #include "sim/sim.h"
 
 static void run_usage(FILE *out)
@@ -29,6 +30,8 @@ static void run_usage(FILE *out)
 		"  --stats FILE        write all counters as JSON to FILE at the end\n"
 		"  --print-config      print the effective config as JSON and exit\n"
 		"  --trace FILE        record a trace (sets trace.file; docs/traces.md)\n"
+		"  --trace-insn[=FROM..TO]  also record every executed instruction, or those\n"
+		"                      at addresses in [FROM, TO) (sets trace.insn*)\n"
 		"  --power-fail-at K:N cut the power at N of kind K: time_us, insn or event\n"
 		"                      (the N-th persistence event); random-K:N draws the\n"
 		"                      point in [1, N] from the seed (sets power.fail_*)\n");
@@ -88,6 +91,7 @@ static int run_boot(const struct config *cfg, const char *config_path,
 		sim_free(&sim);
 		return EXIT_USAGE;
 	}
+	insn_trace_from_config(m.cpu, m.trace, cfg);
 	if (plan && plan->kind == POWER_FAIL_AT_EVENT) {
 		if (!m.have_nv) {
 			fprintf(stderr, "phantom-sim: %s: power.fail_kind: \"event\" counts persistent-memory "
@@ -170,11 +174,14 @@ int cmd_run(int argc, char **argv)
 		{"stats", required_argument, NULL, 't'},
 		{"print-config", no_argument, NULL, 'p'},
 		{"trace", required_argument, NULL, 'T'},
+		{"trace-insn", optional_argument, NULL, 'I'},
 		{"power-fail-at", required_argument, NULL, 'f'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	const char *config_path = NULL, *stats_path = NULL, *fail_at = NULL, *trace_path = NULL;
+	const char *insn_range = NULL;
+	bool trace_insn = false;
 	const char **sets = calloc((size_t)argc + 1, sizeof *sets);
 	size_t nsets = 0;
 	bool print_config = false, have_seed = false;
@@ -195,6 +202,7 @@ int cmd_run(int argc, char **argv)
 		case 't': stats_path = optarg; break;
 		case 'p': print_config = true; break;
 		case 'T': trace_path = optarg; break;
+		case 'I': trace_insn = true; insn_range = optarg; break;
 		case 'h': run_usage(stdout); rc = EXIT_OK; goto out;
 		default: run_usage(stderr); goto out;
 		}
@@ -236,6 +244,17 @@ int cmd_run(int argc, char **argv)
 			config_free(&cfg);
 			goto out;
 		}
+	}
+	if (trace_insn && (config_set(&cfg, "trace.insn=true", err, sizeof err) ||
+			   (insn_range && insn_trace_range_option(&cfg, insn_range, err, sizeof err)))) {
+		fprintf(stderr, "phantom-sim: %s\n", err);
+		config_free(&cfg);
+		goto out;
+	}
+	if (insn_trace_check(&cfg, err, sizeof err)) {
+		fprintf(stderr, "phantom-sim: %s\n", err);
+		config_free(&cfg);
+		goto out;
 	}
 	if (fail_at && power_fail_option(&cfg, fail_at, err, sizeof err)) {
 		fprintf(stderr, "phantom-sim: %s\n", err);

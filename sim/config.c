@@ -77,6 +77,7 @@ static const struct key schema[] = {
 	{"pmem.persistence_domain", K_ENUM, OFF(pmem.persistence_domain), 0, 0, domains, PDOMAIN_ADR, NULL},
 	{"pmem.dimms", K_U64, OFF(pmem.dimms), 1, 12, NULL, 6, NULL},
 	{"pmem.interleave_bytes", K_U64, OFF(pmem.interleave_bytes), 256, 1ULL << 20, NULL, 4096, NULL},
+	{"pmem.poison", K_STR, OFF(pmem.poison), 0, 0, NULL, 0, ""},
 
 	{"block.enabled", K_BOOL, OFF(block.enabled), 0, 0, NULL, 0, NULL},
 	{"block.kind", K_ENUM, OFF(block.kind), 0, 0, kinds, BLOCK_VIRTIO, NULL},
@@ -103,6 +104,9 @@ static const struct key schema[] = {
 	{"power.after", K_ENUM, OFF(power.after), 0, 0, afters, AFTER_REBOOT, NULL},
 
 	{"trace.file", K_STR, OFF(trace.file), 0, 0, NULL, 0, ""},
+	{"trace.insn", K_BOOL, OFF(trace.insn), 0, 0, NULL, 0, NULL},
+	{"trace.insn_from", K_ADDR, OFF(trace.insn_from), 0, UINT64_MAX, NULL, 0, NULL},
+	{"trace.insn_to", K_ADDR, OFF(trace.insn_to), 0, UINT64_MAX, NULL, 0, NULL},
 };
 
 #define NKEYS (sizeof schema / sizeof schema[0])
@@ -457,6 +461,48 @@ int config_set(struct config *cfg, const char *assignment, char *err, size_t err
 	return config_check(cfg, err, errlen);
 }
 
+int config_pmem_poison(const struct config *cfg, uint64_t *out, size_t *n, char *err, size_t errlen)
+{
+	const char *src = cfg->source ? cfg->source : "config";
+	const char *p = cfg->pmem.poison ? cfg->pmem.poison : "";
+	uint64_t base = cfg->pmem.base, end = base + (cfg->pmem.size_mb << 20);
+	size_t count = 0;
+	*n = 0;
+	if (!*p)
+		return 0;
+	if (!cfg->pmem.enabled)
+		return fail(err, errlen, "%s: pmem.poison: expected no poisoned lines without "
+			    "persistent memory (pmem.enabled = false), got \"%s\"", src, p);
+	while (*p) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		char tok[64];
+		uint64_t a;
+		bool ok = len > 0 && len < sizeof tok;
+		if (ok) {
+			memcpy(tok, p, len);
+			tok[len] = 0;
+			ok = parse_u64(tok, &a) && a >= base && a < end;
+		}
+		if (!ok)
+			return fail(err, errlen, "%s: pmem.poison: expected comma-separated physical "
+				    "addresses in persistent memory [0x%" PRIx64 ", 0x%" PRIx64 "), got \"%.*s\"",
+				    src, base, end, (int)(len < 40 ? len : 40), p);
+		if (count == CONFIG_POISON_MAX)
+			return fail(err, errlen, "%s: pmem.poison: expected at most %d addresses",
+				    src, CONFIG_POISON_MAX);
+		if (out)
+			out[count] = a;
+		count++;
+		p += len;
+		if (*p == ',' && !*++p)
+			return fail(err, errlen, "%s: pmem.poison: expected an address after the last comma",
+				    src);
+	}
+	*n = count;
+	return 0;
+}
+
 int config_check(const struct config *cfg, char *err, size_t errlen)
 {
 	const char *src = cfg->source ? cfg->source : "config";
@@ -479,6 +525,9 @@ int config_check(const struct config *cfg, char *err, size_t errlen)
 			return fail(err, errlen, "%s: pmem.interleave_bytes: expected a power of two, got %" PRIu64,
 				    src, cfg->pmem.interleave_bytes);
 	}
+	size_t npoison;
+	if (config_pmem_poison(cfg, NULL, &npoison, err, errlen))
+		return -1;
 	if (cfg->power.fail_kind != FAIL_NEVER && cfg->power.fail_at == 0)
 		return fail(err, errlen, "%s: power.fail_at: expected a positive point for power.fail_kind \"%s\"",
 			    src, fail_kinds[cfg->power.fail_kind]);
@@ -504,6 +553,12 @@ int config_check(const struct config *cfg, char *err, size_t errlen)
 	if ((aw != 512 && aw != 4096) || aw < ss)
 		return fail(err, errlen, "%s: block.atomic_write_bytes: expected 512 or 4096 and at least "
 			    "block.sector_size (%" PRIu64 "), got %" PRIu64, src, ss, aw);
+	/* [from, to) with to = 0 meaning no upper bound; an empty range would
+	 * silently record nothing. */
+	if (cfg->trace.insn_to && cfg->trace.insn_to <= cfg->trace.insn_from)
+		return fail(err, errlen, "%s: trace.insn_to: expected 0 (no upper bound) or an address "
+			    "above trace.insn_from (0x%" PRIx64 "), got 0x%" PRIx64,
+			    src, cfg->trace.insn_from, cfg->trace.insn_to);
 	if (cfg->block.enabled) {
 		if (!cfg->block.image[0])
 			return fail(err, errlen, "%s: block.image: expected a file name for the disk image", src);

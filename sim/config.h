@@ -65,6 +65,7 @@ struct config {
 		unsigned persistence_domain;    /* enum persistence_domain */
 		uint64_t dimms;
 		uint64_t interleave_bytes;
+		char *poison;           /* "ADDR,ADDR,...": poisoned 64-byte lines */
 	} pmem;
 
 	struct {
@@ -103,6 +104,9 @@ struct config {
 
 	struct {
 		char *file;             /* "" = no trace */
+		bool insn;              /* record executed instructions too */
+		uint64_t insn_from;     /* ... whose address is in [insn_from, insn_to) */
+		uint64_t insn_to;       /* 0 = no upper bound */
 	} trace;
 };
 
@@ -115,6 +119,11 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
 int config_set(struct config *cfg, const char *assignment, char *err, size_t errlen);
 /* Cross-key checks (overlapping ranges, sector sizes); -1 with err. */
 int config_check(const struct config *cfg, char *err, size_t errlen);
+/* pmem.poison as addresses (out may be NULL to only check; room for
+ * CONFIG_POISON_MAX); -1 with one line in err if the list is bad. */
+#define CONFIG_POISON_MAX 256
+int config_pmem_poison(const struct config *cfg, uint64_t *out, size_t *n, char *err,
+		       size_t errlen);
 /* The effective config as pretty JSON (malloc'd). */
 char *config_to_json(const struct config *cfg);
 void config_free(struct config *cfg);

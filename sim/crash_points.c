@@ -82,19 +82,45 @@ size_t crash_points_choose(const struct point_plan *p, uint64_t **points)
 		return sample(&r, p->events, want, v);
 	}
 
-	/* Around commits: every event within `around` of a commit, then thin
-	 * out (or top up uniformly) to the requested count. */
+	/* Around commits: the commit events themselves first (a bug whose
+	 * window is one event wide, such as a commit reported before its
+	 * record is fenced, is only seen there), then every event within
+	 * `around` of one, thinned out (or topped up uniformly) to the
+	 * requested count. */
 	size_t cap = p->ncommits * (2 * p->around + 1) + 1, n = 0;
 	uint64_t *near = malloc(cap * sizeof *near);
-	if (!near)
+	uint64_t *anchor = malloc((p->ncommits + 1) * sizeof *anchor);
+	if (!near || !anchor)
 		abort();
+	size_t nanchor = 0;
+	for (size_t i = 0; i < p->ncommits; i++)
+		if (p->commit_events[i] >= 1 && p->commit_events[i] <= p->events)
+			anchor[nanchor++] = p->commit_events[i];
+	nanchor = sort_unique(anchor, nanchor);
+	if (nanchor >= want) {
+		uint64_t *pick = malloc((want + 1) * sizeof *pick);
+		if (!pick)
+			abort();
+		size_t k = sample(&r, nanchor, want, pick);
+		for (size_t i = 0; i < k; i++)
+			v[i] = anchor[pick[i] - 1];
+		free(pick);
+		free(anchor);
+		free(near);
+		*points = v;
+		return k;
+	}
 	for (size_t i = 0; i < p->ncommits; i++) {
 		uint64_t c = p->commit_events[i];
 		uint64_t lo = c > p->around ? c - p->around : 1;
 		for (uint64_t e = lo; e <= c + p->around && e <= p->events; e++)
-			near[n++] = e;
+			if (!bsearch(&e, anchor, nanchor, sizeof *anchor, cmp_u64))
+				near[n++] = e;
 	}
 	n = sort_unique(near, n);
+	memcpy(v, anchor, nanchor * sizeof *v);
+	want -= nanchor;
+	v += nanchor;
 	size_t len;
 	if (n >= want) {
 		uint64_t *pick = malloc((want + 1) * sizeof *pick);
@@ -111,12 +137,14 @@ size_t crash_points_choose(const struct point_plan *p, uint64_t **points)
 		/* Top up with uniform points not already chosen. */
 		while (len < want) {
 			uint64_t e = 1 + rng_below(&r, p->events);
-			if (!contains(v, len, e))
+			if (!contains(v, len, e) && !bsearch(&e, anchor, nanchor, sizeof *anchor, cmp_u64))
 				v[len++] = e;
 		}
-		len = sort_unique(v, len);
 	}
 	free(near);
+	v -= nanchor;
+	len = sort_unique(v, len + nanchor);
+	free(anchor);
 	*points = v;
 	return len;
 }

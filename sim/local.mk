@@ -14,7 +14,8 @@ libphantom_a_SOURCES += \
 	sim/oracle.c sim/oracle.h \
 	sim/report.c sim/report.h \
 	sim/cmd_user.c \
-	sim/cmd_trace.c
+	sim/cmd_trace.c \
+	sim/insn_trace.c sim/insn_trace.h
 
 bin_PROGRAMS += phantom-sim
 phantom_sim_SOURCES = sim/main.c

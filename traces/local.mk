@@ -22,6 +22,7 @@ tests_unit_test_traces_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_traces_LDADD = $(LDADD) $(CHECK_LIBS)
 endif
 
-TESTS += tests/traces/export.sh tests/traces/errors.sh tests/traces/plot.sh tests/traces/checkers.sh
+TESTS += tests/traces/export.sh tests/traces/errors.sh tests/traces/plot.sh tests/traces/checkers.sh \
+	tests/traces/insn.sh tests/traces/opt-levels.sh tests/traces/sweep.sh
 EXTRA_DIST += tests/traces/lib.sh tests/traces/export.sh tests/traces/errors.sh tests/traces/plot.sh \
-	tests/traces/checkers.sh
+	tests/traces/checkers.sh tests/traces/insn.sh tests/traces/opt-levels.sh tests/traces/sweep.sh

@@ -95,6 +95,7 @@ void trace_recovery_begin(void);
 void trace_recovery_end(uint64_t gen, uint64_t digest, uint32_t selfcheck, uint32_t invariant);
 void trace_workload_op(uint32_t kind, uint32_t count);
 void trace_first_boot(void);
+void trace_store_open(void);
 
 /* --- kmain.c ----------------------------------------------------------- */
 void snapshot_request(void);           /* take a snapshot at the next safe point */
@@ -173,6 +174,7 @@ void map_identity(uint64_t base, uint64_t size, bool uncached);
 /* Back [OBJSPACE_BASE, +npages) with zeroed DRAM pages, 4 KiB each, and
  * return the array of their PTEs (one flat array, page i at index i). */
 uint64_t *objspace_map(uint64_t npages);
+void objspace_unmap(uint64_t *pte, uint64_t npages);
 /* The object space's page directory: entry t maps pages 512t..512t+511. */
 uint64_t *objspace_pd(void);
 

@@ -189,8 +189,8 @@ static void finish(const struct workload *wl, uint64_t snapshots, const struct l
 	poweroff(inv ? EXIT_PANIC : EXIT_CLEAN);
 }
 
-/* One iteration per timer tick: the workload's quantum, then either a
- * batch of the snapshot in progress or, when one is due, the pause. */
+/* One iteration per timer tick: the pause when a snapshot is due, a batch
+ * of the snapshot in progress, then the workload's quantum. */
 static void __attribute__((noreturn)) main_loop(const struct workload *wl, bool have_store)
 {
 	struct latency pause = {0}, commit = {0}, total = {0};
@@ -198,9 +198,17 @@ static void __attribute__((noreturn)) main_loop(const struct workload *wl, bool 
 	uint64_t next_snap = timer_ms() + cmdline.snapshot_ms;
 	for (;;) {
 		uint64_t t = timer_ms();
-		long r = run_one_tick(wl, t);
-		if (r < 0)
-			panic("workload: %s failed (%ld)", wl->name, r);
+		/* The snapshot writer goes first: a snapshot begun (paused and
+		 * resumed) is written and committed right away, a batch per
+		 * tick, so its latency is its own work, not the workload's
+		 * quantum; the workload has the rest of the tick. */
+		if (!persist_busy() && (timer_ms() >= next_snap || snapshot_requested)) {
+			snapshot_requested = false;
+			next_snap = timer_ms() + cmdline.snapshot_ms;
+			intervals++;
+			if (have_store)
+				persist_begin();
+		}
 		if (persist_busy()) {
 			int rc = persist_step(SNAP_BATCH);
 			if (rc < 0)
@@ -213,13 +221,10 @@ static void __attribute__((noreturn)) main_loop(const struct workload *wl, bool 
 				latency_add(&total, ps.last_total_tsc);
 				commits++;
 			}
-		} else if (timer_ms() >= next_snap || snapshot_requested) {
-			snapshot_requested = false;
-			next_snap = timer_ms() + cmdline.snapshot_ms;
-			intervals++;
-			if (have_store)
-				persist_begin();
 		}
+		long r = run_one_tick(wl, t);
+		if (r < 0)
+			panic("workload: %s failed (%ld)", wl->name, r);
 		uint64_t done = have_store ? commits : intervals;
 		if (cmdline.snapshots && done >= cmdline.snapshots && !persist_busy())
 			finish(wl, done, &pause, &commit, &total);
@@ -252,9 +257,18 @@ void kmain(uint32_t magic, uint32_t info)
 	run_selftest(cmdline.selftest);
 	calibrate_tsc();
 
+	/* The object space is mapped (its frames zeroed) before the store is
+	 * read, so everything up to trace_store_open() is independent of what
+	 * the store holds; a store formatted for another size is remapped. */
 	struct store *store = open_store();
-	uint64_t npages = persist_probe(store, cmdline.objspace_mb * (1ull << 20) / PAGE_SIZE);
-	uint64_t *pte = objspace_map(npages);
+	uint64_t want = cmdline.objspace_mb * (1ull << 20) / PAGE_SIZE;
+	uint64_t *pte = objspace_map(want);
+	trace_store_open();
+	uint64_t npages = persist_probe(store, want);
+	if (npages != want) {
+		objspace_unmap(pte, want);
+		pte = objspace_map(npages);
+	}
 	uint64_t size = npages * PAGE_SIZE;
 	kprintf("objspace: 0x%lx-0x%lx (%lu MiB, %lu pages)\n", OBJSPACE_BASE,
 		OBJSPACE_BASE + size - 1, size >> 20, npages);

@@ -52,6 +52,19 @@ uint64_t *objspace_pd(void)
 	return objspace_pd_ptr;
 }
 
+void objspace_unmap(uint64_t *pte, uint64_t npages)
+{
+	uint64_t npt = (npages + 511) / 512;
+	for (uint64_t i = 0; i < npages; i++)
+		page_free(pte[i] & PTE_ADDR);
+	for (uint64_t t = 0; t < npt; t++)
+		page_free((uint64_t)pte + t * PAGE_SIZE);
+	page_free((uint64_t)objspace_pd_ptr);
+	boot_pdpt[OBJSPACE_BASE >> 30] = 0;
+	objspace_pd_ptr = 0;
+	write_cr3(read_cr3());
+}
+
 uint64_t *objspace_map(uint64_t npages)
 {
 	uint64_t npt = (npages + 511) / 512;

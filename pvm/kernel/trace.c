@@ -97,6 +97,13 @@ void trace_workload_op(uint32_t kind, uint32_t count)
 	kprintf("TRACE workload_op kind=%u count=%u\n", kind, count);
 }
 
+/* Everything before this is the same whatever the store holds: a campaign
+ * boots the machine once up to here and forks it for every crash state. */
+void trace_store_open(void)
+{
+	trace_event(ABI_EV_STORE_OPEN, 0, 0);
+}
+
 void trace_first_boot(void)
 {
 	trace_event(ABI_EV_FIRST_BOOT, 0, 0);

@@ -25,17 +25,49 @@ fi
 grep -q '"verdict":[[:space:]]*"pass"' "$WORK/ok.json" && grep -q '"repro":[[:space:]]*"phantom-sim campaign' "$WORK/ok.json" &&
 	ok "JSON report has verdicts and reproducers" || bad "JSON report: $(head -c 400 "$WORK/ok.json")"
 
-# Each bug variant is found, as a durability failure.
-for bug in no-flush no-data-flush root-first root-in-place in-place; do
-	"$SIM" campaign $BASE --set "guest.cmdline=backend=pmem workload=bank snapshot_ms=10 bug=$bug" \
-		--crashes 30 --points around-commits --around 150 --report "$WORK/$bug.json" >"$WORK/out" 2>&1
+# The fork server (one booted machine, forked per point) gives exactly the
+# verdicts of a fresh boot on every crash image.
+"$SIM" campaign $BASE --crashes 6 --report "$WORK/fs.json" >/dev/null 2>&1
+"$SIM" campaign $BASE --crashes 6 --reboot --report "$WORK/rb.json" >/dev/null 2>&1
+cmp -s "$WORK/fs.json" "$WORK/rb.json" && ok "fork server and fresh reboots: identical reports" ||
+	bad "fork server and --reboot differ: $(diff "$WORK/fs.json" "$WORK/rb.json" | head -6)"
+
+# caught NAME CATEGORY ARGS...: the campaign fails, with at least one point
+# of CATEGORY and none of another.
+caught() {
+	name=$1 cat=$2; shift 2
+	"$SIM" campaign "$@" >"$WORK/out" 2>&1
 	rc=$?
-	if [ "$rc" -eq 1 ] && grep -q "FAIL durability" "$WORK/out"; then
-		ok "bug=$bug found: $(grep -c 'FAIL' "$WORK/out") failing points"
+	n=$(grep -c "FAIL $cat " "$WORK/out")
+	other=$(grep '^  FAIL ' "$WORK/out" | grep -vc "FAIL $cat ")
+	if [ "$rc" -eq 1 ] && [ "$n" -gt 0 ] && [ "$other" -eq 0 ]; then
+		ok "$name found: $n $cat failures"
 	else
-		bad "bug=$bug not found (exit $rc): $(grep -E 'campaign' "$WORK/out")"
+		bad "$name (exit $rc, $n $cat, $other other): $(grep -E 'FAIL|campaign' "$WORK/out" | head -4)"
 	fi
+}
+
+# Each persistent-memory bug variant is found, with its category: lost
+# commits are durability failures; a root recovered over data that never
+# landed (no data fence, recovery trusting the order) fails the guest's
+# own digest check.
+for v in no-flush:durability no-data-flush:durability root-first:durability \
+	 root-in-place:durability in-place:durability no-commit-fence:durability \
+	 no-data-fence:selfcheck; do
+	bug=${v%%:*}
+	caught "bug=$bug" "${v#*:}" $BASE --set "guest.cmdline=backend=pmem workload=bank snapshot_ms=10 bug=$bug" \
+		--crashes 30 --points around-commits --around 150 --report "$WORK/$bug.json"
 done
+
+# The disk backend: the correct guest passes; writes without FLUSH lose
+# reported commits.
+DISK="--config $SRC/configs/nvme.json --set run.max_time_us=60000 --seed 3"
+"$SIM" campaign $DISK --crashes 16 >"$WORK/out" 2>&1 &&
+	ok "disk: correct guest, 16 uniform points pass" ||
+	bad "disk correct guest: $(grep -E 'FAIL|campaign' "$WORK/out" | head -5)"
+caught "disk bug=no-disk-flush" durability $DISK \
+	--set "guest.cmdline=backend=disk workload=bank snapshot_ms=10 bug=no-disk-flush" \
+	--crashes 16 --points around-commits --around 10
 
 # --only reproduces exactly the point the report names.
 ord=$(awk '/"ordinal":/ { gsub(/[^0-9]/, "", $2); o = $2 }

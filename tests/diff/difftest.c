@@ -1,8 +1,13 @@
 /* tests/diff/difftest.c: differential test of the CPU against the host
  * processor and Unicorn.
  *
- *     difftest [--seed S] [--count N] [--first I] [--index I] [--report K]
- *              [--no-host] [--no-unicorn] [--no-ours] [--verbose] [--blame]
+ *     difftest [--seed S] [--seeds K] [--count N] [--first I] [--index I]
+ *              [--report K] [--no-host] [--no-unicorn] [--no-ours] [--verbose]
+ *              [--blame]
+ *
+ * Without --seed, --seeds, --count or --index (as `make check` runs it):
+ * seeds 1 to 4, 25,000 cases each.  --seed S alone: that seed, 100,000
+ * cases.  --seeds K: K seeds from S (default 1), --count cases each.
  *
  * Cases come from tests/diff/gen.c in batches.  Each batch starts in the
  * host runner's child process, and while the real CPU works through it the
@@ -38,7 +43,8 @@ static const char *const gpr_name[16] = {
 
 struct opts {
 	uint64_t seed;
-	uint64_t count;
+	uint64_t nseeds;        /* seeds seed .. seed + nseeds - 1 */
+	uint64_t count;         /* cases per seed */
 	uint64_t first;
 	long index;             /* -1: all */
 	unsigned report;        /* detailed reports to print */
@@ -51,6 +57,7 @@ struct stats {
 	unsigned *form_bad;     /* by form id, from the blame pass */
 	unsigned *form_seen;
 	uint64_t blame_list[MAX_BLAME];         /* first mismatching cases */
+	uint64_t blame_seed[MAX_BLAME];         /* and their seeds */
 	unsigned nblame;
 };
 
@@ -315,14 +322,14 @@ static void print_regs(const struct dt_case *c, const struct dt_result *r[3],
 	}
 }
 
-static void report(const struct opts *o, const struct dt_case *c, uint64_t index,
+static void report(uint64_t seed, const struct dt_case *c, uint64_t index,
 		   const struct dt_result *ours, const struct dt_result *host,
 		   const struct dt_result *uc, const char *what, unsigned d)
 {
 	FILE *out = stdout;
-	fprintf(out, "MISMATCH %s: seed %" PRIu64 " index %" PRIu64 ", differs in", what, o->seed, index);
+	fprintf(out, "MISMATCH %s: seed %" PRIu64 " index %" PRIu64 ", differs in", what, seed, index);
 	print_diff_names(d, out);
-	fprintf(out, "\n  reproduce: difftest --seed %" PRIu64 " --index %" PRIu64 "\n", o->seed, index);
+	fprintf(out, "\n  reproduce: difftest --seed %" PRIu64 " --index %" PRIu64 "\n", seed, index);
 	disasm_case(c, out);
 	const struct dt_result *r[3] = { host, ours, uc };
 	const char *const who[3] = { "host", "ours", "unicorn" };
@@ -344,15 +351,18 @@ static uint64_t now_ns(void)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: difftest [--seed S] [--count N] [--first I] [--index I] [--report K]\n"
-		"                [--no-host] [--no-unicorn] [--no-ours] [--verbose] [--blame]\n"
+		"usage: difftest [--seed S] [--seeds K] [--count N] [--first I] [--index I]\n"
+		"                [--report K] [--no-host] [--no-unicorn] [--no-ours] [--verbose] [--blame]\n"
+		"  no --seed/--seeds/--count/--index: seeds 1-4, 25,000 cases each (make check)\n"
 		"  DIFFTEST_FORMS=adc,shl,...  restricts the forms drawn (debugging only)\n");
 }
 
 static int parse(int argc, char **argv, struct opts *o)
 {
 	o->seed = 1;
-	o->count = 100000;
+	o->nseeds = 0;
+	o->count = 0;
+	bool seed_given = false;
 	o->first = 0;
 	o->index = -1;
 	o->report = 10;
@@ -361,7 +371,9 @@ static int parse(int argc, char **argv, struct opts *o)
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "--seed") && v)
-			o->seed = strtoull(v, NULL, 0), i++;
+			o->seed = strtoull(v, NULL, 0), seed_given = true, i++;
+		else if (!strcmp(a, "--seeds") && v)
+			o->nseeds = strtoull(v, NULL, 0), i++;
 		else if (!strcmp(a, "--count") && v)
 			o->count = strtoull(v, NULL, 0), i++;
 		else if (!strcmp(a, "--first") && v)
@@ -385,8 +397,18 @@ static int parse(int argc, char **argv, struct opts *o)
 			return -1;
 		}
 	}
+	if (!o->nseeds) {
+		/* The default run spreads its 100,000 cases over four seeds. */
+		bool dflt = !seed_given && !o->count && o->index < 0;
+		o->nseeds = dflt ? 4 : 1;
+		if (!o->count)
+			o->count = dflt ? 25000 : 100000;
+	} else if (!o->count) {
+		o->count = 100000;
+	}
 	if (o->index >= 0) {
 		o->first = (uint64_t)o->index;
+		o->nseeds = 1;
 		o->count = 1;
 		o->report = 1;
 		o->verbose = true;
@@ -426,7 +448,7 @@ static void blame(struct stats *st, const struct opts *o, struct dt_gen *G, stru
 		goto out;
 	size_t n = 0;
 	for (unsigned b = 0; b < st->nblame; b++) {
-		dt_gen_case(G, o->seed, st->blame_list[b], orig);
+		dt_gen_case(G, st->blame_seed[b], st->blame_list[b], orig);
 		for (unsigned k = 0; k < orig->ninsns && n < cap; k++) {
 			if (orig->insn_form[k] < 0)
 				continue;
@@ -446,7 +468,8 @@ static void blame(struct stats *st, const struct opts *o, struct dt_gen *G, stru
 			st->form_bad[form[j]]++;
 			done = owner[j];
 			if (o->blame_list)
-				printf("blame: index %" PRIu64 " first fails at #%d %s\n", st->blame_list[owner[j]],
+				printf("blame: seed %" PRIu64 " index %" PRIu64 " first fails at #%d %s\n",
+				       st->blame_seed[owner[j]], st->blame_list[owner[j]],
 				       form[j], dt_gen_form(form[j])->mnemonic);
 		}
 	}
@@ -501,17 +524,23 @@ int main(int argc, char **argv)
 		fprintf(stderr, "difftest: out of memory\n");
 		return 2;
 	}
-	printf("difftest: seed %" PRIu64 ", cases %" PRIu64 "..%" PRIu64 ", %zu forms%s%s%s, references:%s%s%s\n",
-	       o.seed, o.first, o.first + o.count - 1, dt_gen_nforms(G),
+	char seeds[64];
+	if (o.nseeds > 1)
+		snprintf(seeds, sizeof seeds, "seeds %" PRIu64 "..%" PRIu64, o.seed, o.seed + o.nseeds - 1);
+	else
+		snprintf(seeds, sizeof seeds, "seed %" PRIu64, o.seed);
+	printf("difftest: %s, cases %" PRIu64 "..%" PRIu64 "%s, %zu forms%s%s%s, references:%s%s%s\n",
+	       seeds, o.first, o.first + o.count - 1, o.nseeds > 1 ? " of each" : "", dt_gen_nforms(G),
 	       filter && *filter ? " (DIFFTEST_FORMS=" : "", filter && *filter ? filter : "",
 	       filter && *filter ? ")" : "",
 	       host ? " host" : "", uc ? " unicorn" : "", ours ? " (testing ours)" : " (ours off)");
 
 	uint64_t t0 = now_ns();
-	for (uint64_t base = 0; base < o.count; base += bsz) {
+	for (uint64_t si = 0; si < o.nseeds; si++)
+	for (uint64_t base = 0, seed = o.seed + si; base < o.count; base += bsz) {
 		size_t n = o.count - base < bsz ? (size_t)(o.count - base) : bsz;
 		for (size_t i = 0; i < n; i++) {
-			dt_gen_case(G, o.seed, o.first + base + i, &cases[i]);
+			dt_gen_case(G, seed, o.first + base + i, &cases[i]);
 			for (unsigned k = 0; k < cases[i].ninsns; k++)
 				if (cases[i].insn_form[k] >= 0)
 					st.form_seen[cases[i].insn_form[k]]++;
@@ -564,18 +593,20 @@ int main(int argc, char **argv)
 			unsigned du = host && u ? compare(c, ref, u, true) : 0;
 			if (dm) {
 				st.ours_bad++;
-				if (st.nblame < MAX_BLAME)
+				if (st.nblame < MAX_BLAME) {
+					st.blame_seed[st.nblame] = seed;
 					st.blame_list[st.nblame++] = index;
+				}
 			}
 			if (du)
 				st.uc_bad++;
 			if (dm && st.reported < o.report) {
 				st.reported++;
-				report(&o, c, index, me, host ? &hres[i] : NULL, u,
+				report(seed, c, index, me, host ? &hres[i] : NULL, u,
 				       host ? "ours vs host" : "ours vs unicorn", dm);
 			} else if (!dm && du && st.uc_reported < (o.index >= 0 ? 1u : 3u)) {
 				st.uc_reported++;
-				report(&o, c, index, me, &hres[i], u, "(a Unicorn deviation, not a failure) unicorn vs host", du);
+				report(seed, c, index, me, &hres[i], u, "(a Unicorn deviation, not a failure) unicorn vs host", du);
 			} else if (o.verbose && !dm && !du) {
 				printf("case %" PRIu64 " agrees\n", index);
 				disasm_case(c, stdout);

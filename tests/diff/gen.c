@@ -12,7 +12,8 @@
  *   string ops         rsi/rdi point into the scratch page, rcx <= 16;
  *   div/idiv           dividend and divisor chosen so the quotient fits
  *                      (a deliberate #DE now and then ends the case);
- *   bt Ev,Gv (memory)  the bit offset is small, so the access stays near;
+ *   bt Ev,Gv (memory)  the bit offset is small and keeps the access inside
+ *                      the scratch page;
  *   flag readers       (adc, setcc, cmovcc, pushf, ...) are preceded by a
  *                      `cmp` when a flag they read is still undefined;
  *   fldcw/ldmxcsr/...  load only values with every exception masked.
@@ -225,12 +226,9 @@ static void init_state(struct g *g)
 	if (fx->mxcsr & 0x8040)
 		c->uc_skip = true;              /* QEMU has no FTZ/DAZ */
 	if (chance(g, 1, 50)) {
-		/* Unmask one SIMD exception: the first SSE instruction that
-		 * raises it ends the case with #XM.  Not underflow: with UM
-		 * unmasked our CPU still decides tininess from the host's
-		 * masked result, a known gap (docs/difftest.md). */
-		static const unsigned unmaskable[] = {0, 1, 2, 3, 5};   /* IM DM ZM OM PM */
-		fx->mxcsr &= ~(0x80u << unmaskable[rnd(g, 5)]);
+		/* Unmask one SIMD exception (IM DM ZM OM UM PM): the first
+		 * SSE instruction that raises it ends the case with #XM. */
+		fx->mxcsr &= ~(0x80u << rnd(g, 6));
 		c->uc_skip = true;              /* QEMU raises no #XM */
 	}
 	for (int i = 0; i < 16; i++)
@@ -544,7 +542,7 @@ static bool unicorn_lacks(const struct insn_form *f, unsigned osize)
 		"rcpps", "rcpss", "rsqrtps", "rsqrtss", /* denormal inputs */
 		"stmxcsr", "fxsave", "fxsave64", /* store MXCSR's flags */
 		"fxrstor", "fxrstor64",         /* (their setup is an fxsave) */
-		"emms",
+		"emms",                         /* leaves TOP (SDM: TOP = 0) */
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		if (is(f, bad[i]))
@@ -758,24 +756,27 @@ static void setup_divide(struct g *g, const struct insn_form *f, unsigned osize,
 	}
 	uint64_t lo = (uint64_t)hi_lo & mask;
 	uint64_t hi = (uint64_t)(hi_lo >> bits) & mask;
-	if (mem)
+	if (mem && osize == 8 && (d >> 31) && (d >> 31) != 0x1ffffffffULL) {
+		/* A qword store of imm32 would sign-extend: store the divisor
+		 * from rax, which the dividend overwrites next (rax and rdx
+		 * are never the operand's base or index, implicit_regs();
+		 * any other register may be). */
+		setup_mov_imm(g, 0, d);
+		uint8_t b[8] = { 0x48, 0x89 };
+		size_t n = 2 + put_abs(b + 2, 0, target);
+		emit(g, -1, b, n);
+	} else if (mem) {
 		setup_store_imm(g, osize, target, d);
-	else if (divreg >= 16)
+	} else if (divreg >= 16) {
 		setup_mov_imm(g, divreg - 16 - 4, d << 8);      /* ch, dh, bh */
-	else
+	} else {
 		setup_mov_imm(g, divreg, d);            /* whole register */
+	}
 	if (osize == 1) {
 		setup_mov_imm(g, 0, (hi << 8) | lo);    /* ax */
 	} else {
 		setup_mov_imm(g, 0, lo);
 		setup_mov_imm(g, 2, hi);
-	}
-	if (mem && osize == 8 && (d >> 31) && (d >> 31) != 0x1ffffffffULL) {
-		/* A qword store of imm32 sign-extends: fix the divisor. */
-		setup_mov_imm(g, 1, d);
-		uint8_t b[8] = { 0x48, 0x89 };
-		size_t n = 2 + put_abs(b + 2, 1, target);
-		emit(g, -1, b, n);
 	}
 }
 
@@ -992,6 +993,10 @@ static bool emit_form(struct g *g, const struct insn_form *f)
 		e.rm = (uint8_t)rmreg;
 		e.modrm = true;
 	}
+	/* address() may have added REX.B or REX.X (r8-r15 as base or
+	 * index), which turns a byte register 4 from ah into spl. */
+	if (byte_g && greg == 4 && (e.rex_b || e.rex_x))
+		greg = 5;
 	if (f->modrm != MR_NONE)
 		e.reg = (uint8_t)greg;
 
@@ -1037,20 +1042,28 @@ static bool emit_form(struct g *g, const struct insn_form *f)
 			setup_mov_imm(g, 1, rep_count);
 		}
 	}
+	int64_t clcount = -1;                   /* the CL count, if set here */
 	if ((is(f, "shld") || is(f, "shrd")) && !strcmp(f->operands, "Ev,Gv,CL") && osize == 2)
-		setup_mov_imm(g, 1, (rnd(g, 8) << 5) | rnd(g, 17));
+		clcount = (int64_t)((rnd(g, 8) << 5) | rnd(g, 17));
 	else if (is_shift(f) && strstr(f->operands, "CL") && chance(g, 1, 2))
-		setup_mov_imm(g, 1, rnd(g, 2 * 8 * (osize ? osize : 4) + 2));
+		clcount = (int64_t)rnd(g, 2 * 8 * (osize ? osize : 4) + 2);
+	if (clcount >= 0)
+		setup_mov_imm(g, 1, (uint64_t)clcount);
 	if (mem && (is(f, "bt") || is(f, "bts") || is(f, "btr") || is(f, "btc")) && has_token(f, "Gv")) {
-		uint64_t bit = (uint64_t)((int64_t)rnd(g, 512) - 256);
-		if (osize == 2)
-			bit &= 0xffff;                  /* a 16-bit offset: keep it small */
-		if (osize == 2 && (bit & 0x8000))
-			bit = bit | ~0xffffULL;
-		setup_mov_imm(g, greg, osize == 4 ? (bit & 0xffffffff) : bit);
-		if (osize == 4 && (bit >> 31) & 1) {
-			/* 32-bit offsets are signed in ebx: fine as stored */
-		}
+		/* A register bit offset is signed and selects the osize-byte
+		 * unit at target + osize * floor(bit / (8 * osize)) (SDM
+		 * "BT").  Keep that unit inside the scratch page: below it
+		 * lies the code page, whose bytes after the sequence are each
+		 * runner's own exit stub.  A deliberate #PF keeps the unit at
+		 * the target, in (or straddling into) the guard page. */
+		int64_t bits = 8 * (int64_t)osize, bit, unit;
+		int64_t lo = (int64_t)(DT_SCRATCH - target);
+		int64_t hi = (int64_t)(DT_GUARD - target) - (int64_t)osize;
+		do {
+			bit = fault ? (int64_t)rnd(g, (uint64_t)bits) : (int64_t)rnd(g, 512) - 256;
+			unit = (bit >= 0 ? bit / bits : -((-bit + bits - 1) / bits)) * (int64_t)osize;
+		} while (!fault && (unit < lo || unit > hi));
+		setup_mov_imm(g, greg, osize == 4 ? ((uint64_t)bit & 0xffffffff) : (uint64_t)bit);
 	}
 	if (is(f, "cmpxchg") && chance(g, 1, 2) && !fault) {
 		if (mem)
@@ -1201,14 +1214,23 @@ static bool emit_form(struct g *g, const struct insn_form *f)
 	uint16_t def = (uint16_t)(f->flags_def & DT_FL_COMPARED);
 	uint16_t und = (uint16_t)(f->flags_undef & DT_FL_COMPARED);
 	bool maybe_untouched = false;
-	if (is_shift(f)) {
-		/* A masked count of 0 leaves the flags alone, and rcl/rcr of
-		 * bytes and words by a multiple of 9 or 17 leave CF alone. */
-		if (strstr(f->operands, "CL"))
+	if (is_shift(f) && (f->imm == IMM_8 || strstr(f->operands, "CL"))) {
+		/* A masked count of 0 leaves the flags alone; a count of 1
+		 * defines OF (SDM "SAL/SAR/SHL/SHR", "RCL/RCR/ROL/ROR",
+		 * "SHLD", "SHRD"); rcl/rcr of bytes and words by a multiple
+		 * of 9 or 17 leave CF alone.  A CL count not set by the setup
+		 * above is unknown: then only the undefined flags are added.
+		 * (The by-1 forms define OF in the table itself.) */
+		int64_t count = f->imm == IMM_8 ? (int64_t)imm : clcount;
+		count = count < 0 ? -1 : count & (osize == 8 ? 63 : 31);
+		if (count < 0)
 			maybe_untouched = true;
-		else if (f->imm == IMM_8 && (imm & (osize == 8 ? 63 : 31)) == 0)
+		else if (count == 0)
 			def = und = 0;
-		else if ((is(f, "rcl") || is(f, "rcr")) && osize <= 2)
+		else if (count == 1) {
+			def |= DT_FL_OF;
+			und &= (uint16_t)~DT_FL_OF;
+		} else if ((is(f, "rcl") || is(f, "rcr")) && osize <= 2 && count % (osize == 1 ? 9 : 17) == 0)
 			maybe_untouched = true;
 	}
 	if ((f->attr & INSN_STRING) && rep && rep_count == 0)
@@ -1227,12 +1249,6 @@ static bool emit_form(struct g *g, const struct insn_form *f)
 	}
 	if (starts(m, "fxrstor"))
 		g->undef_fsw = 0;
-	if (is(f, "emms")) {
-		/* The SDM only says the tags become empty; the AMD host also
-		 * zeroes TOP, QEMU does not. */
-		g->undef_fsw |= 0x3800;
-		last_only = true;
-	}
 
 	/* The stack pointer. */
 	unsigned ssz = osize == 2 ? 2 : 8;

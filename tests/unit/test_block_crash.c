@@ -405,6 +405,131 @@ START_TEST(power_fail_after_kth_block_event)
 }
 END_TEST
 
+/* Writes with and without FLUSH, the power cut after every block event in
+ * turn (as the machine wires it: the persist model's freeze callback
+ * freezes the blockdev), under each policy.  Each crash state is checked
+ * against the rules with the independent enumerator: what was flushed
+ * before the failure survives under every policy, strict keeps nothing
+ * else, lenient every completed write, random one legal state, and
+ * nothing issued after the failure point ever lands. */
+struct bstep {
+	bool flush;
+	struct twrite w;
+};
+
+static const struct bstep sweep_script[] = {
+	{false, {0, 8, 61, false}},             /* 4 KiB, one atomic unit */
+	{false, {8, 8, 62, false}},
+	{true, {0}},
+	{false, {4, 8, 63, false}},             /* straddles two units */
+	{false, {0, 1, 64, false}},
+	{true, {0}},
+	{false, {16, 8, 65, false}},
+	{false, {8, 1, 66, false}},
+	{false, {0, 16, 67, false}},            /* 8 KiB over everything */
+	{false, {20, 2, 68, false}},
+};
+#define SWEEP_STEPS (sizeof sweep_script / sizeof sweep_script[0])
+#define SWEEP_REGION 24                 /* sectors examined */
+
+/* The disk after the first n writes of w, all landed. */
+static uint64_t all_landed(const struct twrite *w, size_t n)
+{
+	static uint8_t img[SWEEP_REGION * 512], data[SWEEP_REGION * 512];
+	memset(img, 0, sizeof img);
+	for (size_t i = 0; i < n; i++) {
+		tb_pattern(data, w[i].count * 512u, w[i].tag);
+		memcpy(img + w[i].sector * 512, data, w[i].count * 512u);
+	}
+	return hash_fnv1a(img, sizeof img, HASH_FNV1A_INIT);
+}
+
+/* One crash: the script with the power cut right after event k. */
+static uint64_t sweep_crash(uint64_t k, unsigned policy, bool tearing, uint64_t seed)
+{
+	struct tb t;
+	tb_up(&t, &(struct tb_opts){.preset = BLOCK_PRESET_NVME});
+	static uint8_t pm_mem[4096], pm_media[4096];
+	struct persist pm;
+	ck_assert_int_eq(persist_init(&pm, &t.sim, 1ull << 32, sizeof pm_mem, pm_mem, pm_media,
+				      PDOMAIN_ADR), 0);
+	t.bd.pm = &pm;
+	persist_freeze_after(&pm, k, freeze_block, &t.bd);
+	static uint8_t data[SWEEP_REGION * 512];
+	for (size_t i = 0; i < SWEEP_STEPS; i++) {
+		const struct bstep *s = &sweep_script[i];
+		if (s->flush) {
+			ck_assert_uint_eq(tb_do(&t, VIRTIO_BLK_T_FLUSH, 0, 0, 0), VIRTIO_BLK_S_OK);
+			continue;
+		}
+		tb_pattern(data, s->w.count * 512u, s->w.tag);
+		tb_poke(&t, TB_DATA, data, s->w.count * 512u);
+		ck_assert_uint_eq(tb_do(&t, VIRTIO_BLK_T_OUT, s->w.sector, TB_DATA, s->w.count * 512u),
+				  VIRTIO_BLK_S_OK);
+	}
+	ck_assert(t.bd.frozen);
+	struct crash_policy pol = {.policy = policy, .tearing = tearing};
+	struct rng r;
+	rng_seed(&r, seed);
+	char err[512];
+	ck_assert_int_eq(virtio_blk_power_fail(&t.vb, &pol, &r, err, sizeof err), 0);
+	static uint8_t img[SWEEP_REGION * 512];
+	read_image(&t, 0, img, sizeof img);
+	persist_free(&pm);
+	tb_down(&t);
+	return hash_fnv1a(img, sizeof img, HASH_FNV1A_INIT);
+}
+
+START_TEST(every_block_event_is_a_legal_crash_state)
+{
+	unsigned checked[3] = {0};
+	size_t distinct = 0;
+	for (uint64_t k = 1; k <= SWEEP_STEPS; k++) {
+		/* The writes done by event k (each step is one event), with
+		 * flush_after set when a flush done by k follows them. */
+		struct twrite w[SWEEP_STEPS];
+		size_t nw = 0;
+		for (size_t i = 0; i < k; i++) {
+			if (sweep_script[i].flush) {
+				if (nw)
+					w[nw - 1].flush_after = true;
+			} else {
+				w[nw++] = sweep_script[i].w;
+			}
+		}
+		size_t durable = 0;
+		for (size_t i = 0; i < nw; i++)
+			if (w[i].flush_after)
+				durable = i + 1;
+		struct hashset legal[2] = {{0}}, seen = {0};
+		enumerate(w, nw, 512, 4096, false, SWEEP_REGION, &legal[0]);
+		enumerate(w, nw, 512, 4096, true, SWEEP_REGION, &legal[1]);
+		ck_assert_uint_eq(sweep_crash(k, POLICY_STRICT, false, 1), all_landed(w, durable));
+		ck_assert_uint_eq(sweep_crash(k, POLICY_LENIENT, false, 1), all_landed(w, nw));
+		checked[POLICY_STRICT]++;
+		checked[POLICY_LENIENT]++;
+		for (int tear = 0; tear < 2; tear++)
+			for (uint64_t seed = 1; seed <= 8; seed++) {
+				uint64_t h = sweep_crash(k, POLICY_RANDOM, tear, seed);
+				ck_assert_msg(hs_has(&legal[tear], h),
+					      "event %llu seed %llu%s: random produced an illegal state",
+					      (unsigned long long)k, (unsigned long long)seed,
+					      tear ? " (torn)" : "");
+				hs_add(&seen, h);
+				checked[POLICY_RANDOM]++;
+			}
+		distinct += seen.n;
+		free(legal[0].v);
+		free(legal[1].v);
+		free(seen.v);
+	}
+	ck_assert_uint_gt(distinct, SWEEP_STEPS);       /* random did vary */
+	fprintf(stderr, "blk_crash sweep over %zu block events: crash states checked: strict %u, "
+		"lenient %u, random %u (%zu distinct)\n", SWEEP_STEPS, checked[POLICY_STRICT],
+		checked[POLICY_LENIENT], checked[POLICY_RANDOM], distinct);
+}
+END_TEST
+
 /* The trace records every write, flush and queue-depth change. */
 START_TEST(trace_records)
 {
@@ -445,6 +570,7 @@ Suite *blk_crash_suite(void)
 	tcase_add_test(tc, in_flight_write_is_a_random_candidate);
 	tcase_add_test(tc, frozen_device_ignores_completions);
 	tcase_add_test(tc, power_fail_after_kth_block_event);
+	tcase_add_test(tc, every_block_event_is_a_legal_crash_state);
 	tcase_add_test(tc, trace_records);
 	suite_add_tcase(s, tc);
 	return s;

@@ -136,6 +136,35 @@ START_TEST(cross_checks)
 	expect_error("{\"pmem\": {\"enabled\": true, \"base\": \"0x100001000\"}}", "pmem.base", "2 MiB");
 	expect_error("{\"block\": {\"enabled\": true, \"sector_size\": 4096, \"atomic_write_bytes\": 512}}",
 		     "block.atomic_write_bytes", NULL);
+	/* Poisoned lines: inside persistent memory, which must be there. */
+	expect_error("{\"pmem\": {\"poison\": \"0x100000000\"}}", "pmem.poison", "pmem.enabled");
+	expect_error("{\"pmem\": {\"enabled\": true, \"poison\": \"0x1000\"}}", "pmem.poison",
+		     "got \"0x1000\"");
+	expect_error("{\"pmem\": {\"enabled\": true, \"poison\": \"0x100000000,x\"}}", "pmem.poison",
+		     "got \"x\"");
+	expect_error("{\"pmem\": {\"enabled\": true, \"poison\": \"0x100000000,\"}}", "pmem.poison",
+		     "after the last comma");
+}
+END_TEST
+
+START_TEST(pmem_poison_list)
+{
+	struct config cfg;
+	char err[512];
+	uint64_t a[CONFIG_POISON_MAX];
+	size_t n;
+	config_defaults(&cfg);
+	ck_assert_int_eq(config_pmem_poison(&cfg, a, &n, err, sizeof err), 0);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(config_set(&cfg, "pmem.enabled=true", err, sizeof err), 0);
+	ck_assert_int_eq(config_set(&cfg, "pmem.poison=0x100000040,4294971392", err, sizeof err), 0);
+	ck_assert_int_eq(config_pmem_poison(&cfg, a, &n, err, sizeof err), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(a[0], 0x100000040ULL);
+	ck_assert_uint_eq(a[1], 0x100001000ULL);
+	/* The end of the region is outside it. */
+	ck_assert_int_eq(config_set(&cfg, "pmem.poison=0x110000000", err, sizeof err), -1);
+	config_free(&cfg);
 }
 END_TEST
 
@@ -204,6 +233,7 @@ Suite *config_suite(void)
 	tcase_add_test(t, wrong_types);
 	tcase_add_test(t, out_of_range);
 	tcase_add_test(t, cross_checks);
+	tcase_add_test(t, pmem_poison_list);
 	tcase_add_test(t, set_overrides);
 	tcase_add_test(t, print_config_round_trips);
 	suite_add_tcase(s, t);

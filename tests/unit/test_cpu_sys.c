@@ -182,6 +182,86 @@ START_TEST(ud_in_user_mode_cpu)
 }
 END_TEST
 
+/* Debug, alignment and machine-check exceptions (machine/debug.c,
+ * machine/mce.c): the guest kernels tests/guests/debug.c, align.c and
+ * mce.c check the same in more detail. */
+
+START_TEST(single_step_after_popf)
+{
+	/* pushfq; orq $0x100,(%rsp); popfq; nop; nop: the trap follows the
+	 * first nop (TF is sampled as an instruction begins). */
+	static const uint8_t code[] = { 0x9c, 0x48, 0x81, 0x0c, 0x24, 0x00, 0x01, 0x00, 0x00,
+					0x9d, 0x90, 0x90 };
+	run(code, sizeof code);
+	ck_assert_uint_eq(c->rip, HANDLER + 16 * 1 + 1);
+	ck_assert_uint_eq(stack(0), CODE + 11);                 /* the second nop */
+	ck_assert_uint_eq(stack(2) & (FL_TF | 0x10000), FL_TF); /* TF saved, RF 0 */
+	ck_assert_uint_eq(c->sys->dr[6] & 0x4000, 0x4000);      /* DR6.BS */
+	ck_assert_uint_eq(c->rflags & FL_TF, 0);
+}
+END_TEST
+
+START_TEST(instruction_breakpoint)
+{
+	/* DR0 = CODE + 19, DR7 = L0 (execute, 1 byte); nop; nop: a fault
+	 * before the second nop, DR6.B0. */
+	static const uint8_t code[] = {
+		0x48, 0xc7, 0xc0, 0x13, 0x00, 0x01, 0x00,       /* mov $0x10013, %rax */
+		0x0f, 0x23, 0xc0,                               /* mov %rax, %dr0 */
+		0xb8, 0x01, 0x04, 0x00, 0x00,                   /* mov $0x401, %eax */
+		0x0f, 0x23, 0xf8,                               /* mov %rax, %dr7 */
+		0x90, 0x90,
+	};
+	run(code, sizeof code);
+	ck_assert_uint_eq(c->rip, HANDLER + 16 * 1 + 1);
+	ck_assert_uint_eq(stack(0), CODE + 19);
+	ck_assert_uint_eq(stack(2) & 0x10000, 0);               /* RF 0: the handler's to set */
+	ck_assert_uint_eq(c->sys->dr[6] & 0xF, 1);
+}
+END_TEST
+
+START_TEST(fault_frame_rf)
+{
+	/* ud2: a fault-class exception pushes RF = 1 (SDM 17.3.1.1). */
+	static const uint8_t code[] = { 0x0f, 0x0b };
+	run(code, sizeof code);
+	ck_assert_uint_eq(c->rip, HANDLER + 16 * 6 + 1);
+	ck_assert_uint_eq(stack(2) & 0x10000, 0x10000);
+	ck_assert_uint_eq(c->rflags & 0x10000, 0);
+}
+END_TEST
+
+START_TEST(machine_check_on_poison)
+{
+	/* mov 0x8010, %rax with the line 0x8000 poisoned: #MC, bank 0 set. */
+	static const uint8_t code[] = { 0x48, 0x8b, 0x04, 0x25, 0x10, 0x80, 0x00, 0x00 };
+	uint64_t line = 0x8000, v;
+	ck_assert_int_eq(cpu_sys_set_poison(c, &line, 1), 0);
+	ck_assert_int_eq(cpu_sys_write_cr(c, 4, c->cr4 | CR4_MCE), 0);
+	run(code, sizeof code);
+	ck_assert_uint_eq(c->rip, HANDLER + 16 * 18 + 1);
+	ck_assert_uint_eq(stack(0), CODE);                      /* no error code */
+	ck_assert_int_eq(cpu_sys_rdmsr(c, MSR_MCG_STATUS, &v), 0);
+	ck_assert_uint_eq(v, 6);                                /* EIPV MCIP */
+	ck_assert_int_eq(cpu_sys_rdmsr(c, MSR_MC0_ADDR, &v), 0);
+	ck_assert_uint_eq(v, 0x8000);
+	ck_assert_int_eq(cpu_sys_rdmsr(c, MSR_MC0_STATUS, &v), 0);
+	ck_assert_uint_eq(v >> 63, 1);
+	ck_assert_int_eq(cpu_sys_wrmsr(c, MSR_MC0_STATUS, 1), -1);
+	ck_assert_int_eq(cpu_sys_wrmsr(c, MSR_MC0_STATUS, 0), 0);
+}
+END_TEST
+
+START_TEST(machine_check_shutdown)
+{
+	/* With CR4.MCE = 0 the same load shuts the CPU down. */
+	static const uint8_t code[] = { 0x48, 0x8b, 0x04, 0x25, 0x10, 0x80, 0x00, 0x00 };
+	uint64_t line = 0x8000;
+	ck_assert_int_eq(cpu_sys_set_poison(c, &line, 1), 0);
+	ck_assert_int_eq(run(code, sizeof code), CPU_EXIT_TRIPLE_FAULT);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cpu_sys");
@@ -194,6 +274,11 @@ int main(void)
 	tcase_add_test(tc, triple_fault);
 	tcase_add_test(tc, int_n_gate_dpl);
 	tcase_add_test(tc, ud_in_user_mode_cpu);
+	tcase_add_test(tc, single_step_after_popf);
+	tcase_add_test(tc, instruction_breakpoint);
+	tcase_add_test(tc, fault_frame_rf);
+	tcase_add_test(tc, machine_check_on_poison);
+	tcase_add_test(tc, machine_check_shutdown);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

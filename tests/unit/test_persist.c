@@ -991,6 +991,70 @@ START_TEST(freeze_now_ignores_the_rest)
 }
 END_TEST
 
+/* persist_line_written_back(): the cache model's write-back of a line
+ * (an eviction) puts the line's current content in the persistence domain.
+ * Under ADR that is the newest version, so the line survives every policy
+ * and stops costing a record; a store after it is pending again; eADR and
+ * "none" are unchanged by it; it is no persistence event. */
+START_TEST(written_back_line_is_persistent)
+{
+	static struct rig r;
+	struct crash_policy strict = {.policy = POLICY_STRICT};
+	uint8_t init[SIZE];
+	initial(init);
+
+	rig_init(&r, PDOMAIN_ADR);
+	run_op(&r, &(struct op)ST(L(0), 8, 0x10));
+	run_op(&r, &(struct op)ST(L(0) + 8, 8, 0x18));          /* two versions */
+	run_op(&r, &(struct op)ST(L(1), 8, 0x20));
+	run_op(&r, &(struct op)FL(L(1), PERSIST_CLWB));         /* armed, unfenced */
+	uint64_t events = persist_event_count(&r.p);
+	ck_assert_uint_eq(persist_pending(&r.p), 2);
+	persist_line_written_back(&r.p, BASE + L(0) + 17);      /* any byte of the line */
+	persist_line_written_back(&r.p, BASE + L(1));
+	persist_line_written_back(&r.p, BASE + SIZE);           /* outside: ignored */
+	ck_assert_uint_eq(persist_pending(&r.p), 0);
+	ck_assert_uint_eq(persist_event_count(&r.p), events);
+	ck_assert_uint_eq(stats_get(&r.sim.stats, "persist.evictions"), 2);
+	ck_assert_mem_eq(r.media, r.mem, SIZE);
+	run_op(&r, &(struct op)FE(PERSIST_SFENCE));             /* nothing left to do */
+	run_op(&r, &(struct op)ST(L(0) + 16, 8, 0x30));         /* pending again */
+	ck_assert_uint_eq(persist_pending(&r.p), 1);
+	const struct pline *pl = persist_line(&r.p, BASE + L(0));
+	ck_assert_ptr_nonnull(pl);
+	ck_assert_uint_eq(pl->nver, 1);
+	crash_apply(&r.p, &strict, NULL);
+	ck_assert(line_is(r.media, L(0), 8, 0x10));
+	ck_assert(line_is(r.media, L(0) + 8, 8, 0x18));
+	ck_assert(line_is(r.media, L(1), 8, 0x20));
+	ck_assert_mem_eq(r.media + L(0) + 16, init + L(0) + 16, 8);     /* the later store: lost */
+	rig_free(&r);
+
+	/* eADR: already persistent; none: the write-pending queue is not. */
+	rig_init(&r, PDOMAIN_EADR);
+	run_op(&r, &(struct op)NT(L(2), 8, 0x40));              /* WC buffer, not the cache */
+	persist_line_written_back(&r.p, BASE + L(2));
+	ck_assert_uint_eq(persist_pending(&r.p), 1);
+	rig_free(&r);
+	rig_init(&r, PDOMAIN_NONE);
+	run_op(&r, &(struct op)ST(L(3), 8, 0x50));
+	persist_line_written_back(&r.p, BASE + L(3));
+	ck_assert_uint_eq(persist_pending(&r.p), 1);
+	crash_apply(&r.p, &strict, NULL);
+	ck_assert_mem_eq(r.media, init, SIZE);
+	rig_free(&r);
+
+	/* Frozen (power gone): ignored. */
+	rig_init(&r, PDOMAIN_ADR);
+	run_op(&r, &(struct op)ST(L(4), 8, 0x60));
+	persist_freeze(&r.p);
+	persist_line_written_back(&r.p, BASE + L(4));
+	crash_apply(&r.p, &strict, NULL);
+	ck_assert_mem_eq(r.media, init, SIZE);
+	rig_free(&r);
+}
+END_TEST
+
 Suite *persist_suite(void)
 {
 	Suite *s = suite_create("persist");
@@ -1006,6 +1070,7 @@ Suite *persist_suite(void)
 	tcase_add_test(t, lenient_keeps_everything_issued);
 	tcase_add_test(t, same_line_stores_never_persist_out_of_order);
 	tcase_add_test(t, random_is_reproducible_from_the_seed);
+	tcase_add_test(t, written_back_line_is_persistent);
 	suite_add_tcase(s, t);
 	t = tcase_create("exhaustive");
 	tcase_set_timeout(t, 600);

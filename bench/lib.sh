@@ -1,0 +1,75 @@
+# bench/lib.sh: what the bench/ scripts that run the Phantom guest share
+# (sourced, POSIX sh).  Figures come from trace summaries (`phantom-sim
+# trace export --format summary`, docs/traces.md), whose keys are always
+# present and always in the same order, so plain sed reads them.
+#
+#   BENCH_SIM                 the simulator: $PHANTOM_SIM, else build/phantom-sim
+#   BENCH_CONFIGS             the shipped configs: $PHANTOM_CONFIGS, else
+#                             configs/ beside this directory
+#   bench_backend NAME        the config and --set overrides of a backend
+#   bench_run WORK OUT CONFIG CMDLINE MAX_US [ARG...]
+#                             one run recording OUT.trace, OUT.summary
+#   summary_stat FILE KEY F   F (count, mean, p50, p90, p99, max) of the
+#                             first statistics object named KEY
+#   summary_value FILE KEY    the first scalar named KEY
+#   bench_gnuplot DIR SCRIPT  run gnuplot on DIR/SCRIPT the way
+#                             `phantom-sim trace plot` does
+
+bench_dir=$(cd "$(dirname "$0")" && pwd)
+BENCH_SIM=${PHANTOM_SIM:-build/phantom-sim}
+BENCH_CONFIGS=${PHANTOM_CONFIGS:-$bench_dir/../configs}
+
+# bench_backend NAME: sets bench_config (a file in BENCH_CONFIGS), bench_sets
+# (extra --set words) and bench_store (the guest's backend= value).
+# Backends: optane-adr, optane-eadr, nvme, sata (docs/papers.md).
+bench_backend() {
+	bench_sets=
+	case $1 in
+	optane-adr)  bench_config=optane.json bench_store=pmem ;;
+	optane-eadr) bench_config=eadr.json bench_store=pmem ;;
+	nvme)        bench_config=nvme.json bench_store=disk ;;
+	sata)        bench_config=nvme.json bench_store=disk bench_sets="--set block.preset=sata" ;;
+	*) echo "bench: unknown backend '$1' (optane-adr, optane-eadr, nvme, sata)" >&2; return 1 ;;
+	esac
+}
+
+# bench_run WORK OUT CONFIG CMDLINE MAX_US [ARG...]: run the guest on
+# CONFIG with fresh images in WORK for at most MAX_US simulated µs, record
+# OUT.trace and write its summary to OUT.summary; ARGs go to phantom-sim
+# (--set, --seed).  The simulator's console and stderr go to OUT.log.
+# Fails when no trace or summary came out.
+bench_run() {
+	_w=$1 _out=$2 _cfg=$3 _cmdline=$4 _us=$5
+	shift 5
+	rm -f "$_w/pm.img" "$_w/disk.img" "$_out.trace" "$_out.summary"
+	"$BENCH_SIM" --config "$_cfg" --set pmem.image="$_w/pm.img" --set block.image="$_w/disk.img" \
+		--set run.max_time_us="$_us" --set "guest.cmdline=$_cmdline" "$@" \
+		--trace "$_out.trace" >"$_out.log" 2>&1
+	_rc=$?
+	rm -f "$_w/pm.img" "$_w/disk.img"
+	if [ "$_rc" -ne 0 ] || ! "$BENCH_SIM" trace export --format summary "$_out.trace" \
+		-o "$_out.summary" 2>>"$_out.log"; then
+		echo "bench: run failed (exit $_rc), see $_out.log" >&2
+		return 1
+	fi
+}
+
+summary_stat() {
+	grep -m1 "\"$2\": {\"count\"" "$1" | sed -n "s/.*\"$3\": \([0-9.]*\).*/\1/p"
+}
+
+summary_value() {
+	grep -m1 "\"$2\": " "$1" | sed -n "s/.*\"$2\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p"
+}
+
+# The same conventions as traces/trace_plot.c: GNUPLOT names the binary,
+# the script runs in its directory, and SOURCE_DATE_EPOCH=0 keeps the
+# host's clock out of the PDF.
+bench_gnuplot() {
+	_gp=${GNUPLOT:-gnuplot}
+	if ! command -v "$_gp" >/dev/null 2>&1; then
+		echo "bench: gnuplot not found (looked for '$_gp'); install it (Debian: apt-get install gnuplot-nox) or set GNUPLOT" >&2
+		return 3
+	fi
+	(cd "$1" && SOURCE_DATE_EPOCH=0 "$_gp" "$2")
+}
