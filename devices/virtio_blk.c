@@ -739,10 +739,9 @@ static int by_seq(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-size_t virtio_blk_inflight_writes(struct virtio_blk *vb, struct blk_write ***out)
+/* The accepted writes still in flight, in submission order. */
+static unsigned inflight_writes(struct virtio_blk *vb, struct vblk_req **order)
 {
-	struct blockdev *bd = vb->bd;
-	struct vblk_req *order[VBLK_QUEUE_MAX];
 	unsigned n = 0;
 	for (unsigned i = 0; i < VBLK_QUEUE_MAX; i++) {
 		struct vblk_req *rq = &vb->req[i];
@@ -750,6 +749,14 @@ size_t virtio_blk_inflight_writes(struct virtio_blk *vb, struct blk_write ***out
 			order[n++] = rq;
 	}
 	qsort(order, n, sizeof *order, by_seq);
+	return n;
+}
+
+size_t virtio_blk_inflight_writes(struct virtio_blk *vb, struct blk_write ***out)
+{
+	struct blockdev *bd = vb->bd;
+	struct vblk_req *order[VBLK_QUEUE_MAX];
+	unsigned n = inflight_writes(vb, order);
 	struct blk_write **v = calloc(n + 1, sizeof *v);
 	size_t k = 0;
 	for (unsigned i = 0; v && i < n; i++) {
@@ -781,13 +788,7 @@ int virtio_blk_power_fail(struct virtio_blk *vb, const struct crash_policy *pol,
 	/* Writes in flight, in submission order: their data is still in guest
 	 * RAM (the driver may not touch it before completion). */
 	struct vblk_req *order[VBLK_QUEUE_MAX];
-	unsigned n = 0;
-	for (unsigned i = 0; i < VBLK_QUEUE_MAX; i++) {
-		struct vblk_req *rq = &vb->req[i];
-		if (rq->busy && rq->status == VIRTIO_BLK_S_OK && rq->type == VIRTIO_BLK_T_OUT)
-			order[n++] = rq;
-	}
-	qsort(order, n, sizeof *order, by_seq);
+	unsigned n = inflight_writes(vb, order);
 	for (unsigned i = 0; i < n; i++) {
 		struct vblk_req *rq = order[i];
 		uint64_t len = rq->rlen - 16;
