@@ -63,8 +63,11 @@ struct lapic;
 struct boot_entry;
 
 /* Physical address width (CPUID 0x80000008 in system mode, the page
- * walker's reserved-bit checks, the APIC_BASE MSR), as QEMU's default. */
-#define CPU_SYS_PHYS_BITS 40
+ * walker's reserved-bit checks, the APIC_BASE MSR): 46 bits, as the Xeon
+ * Scalable parts of the Optane platform report, so a machine with 1.5 TB
+ * of PM above 64 GiB of DRAM can address all of it.  (QEMU's TCG default
+ * is 40; no cross-checked test depends on the width.) */
+#define CPU_SYS_PHYS_BITS 46
 
 /* Segment registers, in the ModRM.reg order of mov Sreg. */
 enum { SR_ES, SR_CS, SR_SS, SR_DS, SR_FS, SR_GS, SR_COUNT };

@@ -46,7 +46,7 @@
  *   1         edx  14   MCA           MCG_CAP, one bank (machine/mce.c)
  *   1         edx  16   PAT           IA32_PAT (stored; memory types not modelled)
  *   80000001  edx  26   Page1GB       1 GiB pages
- *   80000008  eax       40-bit physical addresses (CPU_SYS_PHYS_BITS)
+ *   80000008  eax       46-bit physical addresses (CPU_SYS_PHYS_BITS), as Xeon Scalable
  *
  * Vendor "GenuineIntel" with family 6 so that libc cache-size code takes
  * its well-trodden path through leaves 2 and 4, which describe a plain
