@@ -45,6 +45,12 @@ static void hook_ntstore(void *ctx, uint64_t pa, unsigned len)
 	persist_ntstore(&nv->pm, pa, len);
 }
 
+static void hook_writeback_all(void *ctx)
+{
+	struct nvdimm *nv = ctx;
+	persist_writeback_all(&nv->pm);
+}
+
 static bool is_trace_port(uint16_t port)
 {
 	return port == ABI_PORT_TRACE_ARG || port == ABI_PORT_TRACE_EMIT;
@@ -123,7 +129,8 @@ int nvdimm_open(struct nvdimm *nv, struct sim *sim, struct bus *bus, const char 
 		}
 		nv->bus = bus;
 	}
-	nv->hooks = (struct cpu_mem_hooks){hook_flush, hook_fence, hook_ntstore, nv};
+	nv->hooks = (struct cpu_mem_hooks){.flush = hook_flush, .fence = hook_fence,
+		.ntstore = hook_ntstore, .ctx = nv, .writeback_all = hook_writeback_all};
 	nv->st_power_fails = stats_counter(&sim->stats, "pmem.power_failures");
 	nv->st_pages_written = stats_counter(&sim->stats, "pmem.image_pages_written");
 	nv->st_image_errors = stats_counter(&sim->stats, "pmem.image_errors");

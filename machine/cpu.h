@@ -110,6 +110,9 @@ struct cpu_mem_hooks {
 	void (*fence)(void *ctx, int kind);
 	void (*ntstore)(void *ctx, uint64_t pa, unsigned len);
 	void *ctx;
+	/* wbinvd: every cached line written back, then serialized (NULL:
+	 * treated as a serializing fence). */
+	void (*writeback_all)(void *ctx);
 };
 
 /* x87 state.  st[] are the physical registers R0..R7 (ST(i) is

@@ -1487,9 +1487,16 @@ void op_sys_misc(struct cpu *c, const struct insn *i)
 		}
 		return;
 	}
-	/* invd / wbinvd: caches are not modelled; both write back (a
-	 * serializing point for the persistence model). */
-	hook_fence(c, CPU_FENCE_SERIALIZE);
+	/* wbinvd writes every dirty line back (SDM Vol. 2: WBINVD), which
+	 * under ADR makes them persistent; it is serializing.  invd would
+	 * discard them instead; RAM here always holds the newest data, so it
+	 * is treated as wbinvd (no system software uses invd after boot). */
+	if (c->hooks && c->hooks->writeback_all)
+		c->hooks->writeback_all(c->hooks->ctx);
+	else if (c->hooks && c->hooks->fence)
+		c->hooks->fence(c->hooks->ctx, CPU_FENCE_SERIALIZE);
+	if (c->timing)
+		timing_fence(c, CPU_FENCE_SERIALIZE);
 }
 
 /* Group 7 (0F 01): sgdt sidt lgdt lidt smsw lmsw invlpg swapgs. */

@@ -304,11 +304,19 @@ START_TEST(region_on_the_bus_sees_stores)
 	ck_assert_uint_eq(persist_pending(&nv.pm), 1 + 64);
 	h->flush(h->ctx, base + 8192 + 64, CPU_FLUSH_CLFLUSH);
 	ck_assert_uint_eq(persist_pending(&nv.pm), 64);
+	/* wbinvd writes every cached line back: one store after it stays
+	 * pending, everything before it survives. */
+	bus_write(&bus, base + 12288, 8, 0x77);
+	h->writeback_all(h->ctx);
+	ck_assert_uint_eq(persist_pending(&nv.pm), 0);
+	bus_write(&bus, base + 12296, 8, 0x88);
 	ck_assert_int_eq(nvdimm_power_fail(&nv, err, sizeof err), 0);
+	ck_assert_uint_eq(bus_read(&bus, base + 12288, 8), 0x77);
+	ck_assert_uint_eq(bus_read(&bus, base + 12296, 8), 0);     /* after it: lost */
 	ck_assert_uint_eq(bus_read(&bus, base + 8, 8), 0x0123456789abcdefULL);
-	ck_assert_uint_eq(bus_read(&bus, base + 4096, 4), 0);   /* strict: lost */
+	ck_assert_uint_eq(bus_read(&bus, base + 4096, 4), 0xfeedbeef);  /* wbinvd kept it */
 	ck_assert_uint_eq(bus_read(&bus, base + 8192 + 64, 8), 0x3c3c3c3c3c3c3c3cULL);
-	ck_assert_uint_eq(bus_read(&bus, base + 8192 + 128, 8), 0);
+	ck_assert_uint_eq(bus_read(&bus, base + 8192 + 128, 8), 0x3c3c3c3c3c3c3c3cULL);
 	nvdimm_free(&nv);
 	bus_free(&bus);
 	config_free(&cfg);
