@@ -477,6 +477,8 @@ int cpu_sys_write_cr(struct cpu *c, unsigned n, uint64_t v)
 			return -1;
 		c->cr3 = v;
 		flush_all(c);
+		if (c->timing)          /* the modelled TLBs too (no PCID, no G kept) */
+			cpu_timing_tlb_flush(c->timing, ~0ull);
 		return 0;
 	case 4: {
 		if (v & ~CR4_VALID)
@@ -487,6 +489,8 @@ int cpu_sys_write_cr(struct cpu *c, unsigned n, uint64_t v)
 		c->cr4 = v;
 		if (changed & (CR4_PSE | CR4_PAE | CR4_PGE | CR4_OSFXSR))
 			flush_all(c);
+		if ((changed & (CR4_PSE | CR4_PAE | CR4_PGE)) && c->timing)
+			cpu_timing_tlb_flush(c->timing, ~0ull);
 		return 0;
 	}
 	case 8:
@@ -1565,6 +1569,8 @@ void op_sys_grp7(struct cpu *c, const struct insn *i)
 			struct cpu_tlb_entry *e = &c->tlb[pg & (CPU_TLB_SIZE - 1)];
 			if (e->page == pg)
 				e->page = ~0ull;
+			if (c->timing)
+				cpu_timing_tlb_flush(c->timing, la);
 			if (s->code_lin[(pg >> 6) & 63] & (1ull << (pg & 63)))
 				flush_all(c);
 		}

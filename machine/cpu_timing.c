@@ -266,6 +266,38 @@ enum tclass cpu_timing_classify(const struct insn_form *f, unsigned osz, bool lo
 	return TC_ALU;
 }
 
+/* ---- TLB invalidation ---- */
+
+/* The key the data TLB files a linear address under for a page size. */
+static uint64_t tlb_key(uint64_t la, unsigned pshift)
+{
+	return ((la >> pshift) << 2) | (pshift > 12) | (uint64_t)(pshift > 21) << 1;
+}
+
+static void tlb_clear(struct cache *c)
+{
+	for (uint64_t k = 0; k < (uint64_t)c->sets * c->cfg.ways; k++)
+		c->ways[k].valid = false;
+}
+
+void cpu_timing_tlb_flush(struct cpu_timing *t, uint64_t la)
+{
+	t->last_page = t->last_fetch_page = 0;
+	if (la == ~0ull) {
+		tlb_clear(&t->dtlb);
+		tlb_clear(&t->itlb);
+		tlb_clear(&t->stlb);
+		return;
+	}
+	static const unsigned shifts[] = {12, 21, 30};
+	for (unsigned k = 0; k < 3; k++) {
+		uint64_t key = tlb_key(la, shifts[k]) * CACHE_LINE;
+		cache_flush(&t->dtlb, key, false);
+		cache_flush(&t->stlb, key, false);
+	}
+	cache_flush(&t->itlb, (la >> 12) * CACHE_LINE, false);
+}
+
 /* ---- the hierarchy ---- */
 
 /* A TLB lookup of a linear page; returns the time the translation is
@@ -297,7 +329,7 @@ sim_time_t cpu_timing_data(struct cpu_timing *t, uint64_t la, uint64_t pa, unsig
 	t->last_write = write;
 	/* One TLB for all page sizes, keyed by page number and size (real
 	 * cores have separate small arrays for 2 MiB and 1 GiB pages). */
-	uint64_t page = pshift >= 63 ? 1 : (((la >> pshift) << 2) | (pshift > 12) | (pshift > 21) << 1) + 2;
+	uint64_t page = pshift >= 63 ? 1 : tlb_key(la, pshift) + 2;
 	if (page != t->last_page && pshift < 63) {
 		t->last_page = page;
 		now = tlb(t, &t->dtlb, page - 2, now, &t->dtlb_misses);

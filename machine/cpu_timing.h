@@ -83,6 +83,10 @@ void cpu_timing_free(struct cpu_timing *t);
 /* Copy the model's counters into the stats registry (end of a run). */
 void cpu_timing_stats(const struct cpu_timing *t, struct stats *st);
 
+/* A TLB invalidation: every entry (la = ~0: a CR3 write), or those that
+ * may map la (invlpg: its 4 KiB, 2 MiB and 1 GiB pages). */
+void cpu_timing_tlb_flush(struct cpu_timing *t, uint64_t la);
+
 /* The class of a form (decoding time; lock and operand size refine it). */
 enum tclass cpu_timing_classify(const struct insn_form *f, unsigned osz, bool lock);
 

@@ -121,6 +121,15 @@ START_TEST(dtlb_and_walks)
 			now = cpu_timing_data(t, pg << 12, pg << 12, 12, false, now);
 	ck_assert_uint_eq(t->walks, 65);                /* only the cold misses walk */
 	ck_assert_uint_gt(t->dtlb_misses, 65);          /* the second round misses the DTLB */
+	/* invlpg of one page: only it walks again; a CR3 write: all do. */
+	cpu_timing_tlb_flush(t, 7ull << 12);
+	for (uint64_t pg = 0; pg < 65; pg++)
+		now = cpu_timing_data(t, pg << 12, pg << 12, 12, false, now);
+	ck_assert_uint_eq(t->walks, 66);
+	cpu_timing_tlb_flush(t, ~0ull);
+	for (uint64_t pg = 0; pg < 65; pg++)
+		now = cpu_timing_data(t, pg << 12, pg << 12, 12, false, now);
+	ck_assert_uint_eq(t->walks, 131);
 	cpu_timing_free(t);
 }
 END_TEST
