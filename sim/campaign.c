@@ -3,11 +3,13 @@
  * Three kinds of process take part:
  *
  *   the main process  runs the workload twice: a reference run that logs
- *                     the commits, then the crash-point pass.  At each
- *                     crash point it computes the crash state the policy
- *                     picks, without changing its own machine (the
- *                     persistence model is only read), and sends it to
- *                     the fork server as a list of pages;
+ *                     the commits, then the crash-point pass, which runs
+ *                     in checkpoints (copies of the main process that the
+ *                     reference run forked, see checkpoint_here) or from
+ *                     boot.  At each crash point it computes the crash
+ *                     state the policy picks, without changing its own
+ *                     machine (the persistence model is only read), and
+ *                     sends it to the fork server as a list of pages;
  *   the fork server   boots the recovery machine once, up to the moment
  *                     the guest is about to read its store for the first
  *                     time (trace event ABI_EV_STORE_OPEN: everything the
@@ -22,7 +24,9 @@
  * no image file is written: the child's state is what a fresh boot on the
  * crash image would have reached (the store is the only difference, and
  * it is untouched before that event), so the verdicts are the same; the
- * option `reboot` boots a fresh machine per point to check exactly that.
+ * option `reboot` boots a fresh machine per point, and reruns the workload
+ * from boot, to check exactly that.  Recovery machines run with fast CPU
+ * timing (see recovery_config).
  *
  * Durability is judged by the persistence model, not by the guest: a
  * commit counts as durable once its record's final store has happened and
@@ -148,7 +152,41 @@ struct watch {
 	bool server_gone;
 	struct image_set img;
 	struct timespec t0;
+	/* Checkpoints: pass 1 forks them; each runs a stretch of pass 2. */
+	struct checkpoint *ck;
+	size_t nck;
+	bool ck_off;                    /* take no more */
+	uint64_t ck_insns;              /* instructions at the last one */
+	bool in_ckpt;                   /* this process is a checkpoint */
+	int ck_done_fd;                 /* in a checkpoint: to the main process */
 };
+
+/* A copy of the pass-1 process, stopped right before persistence event
+ * seq (see checkpoint_here). */
+struct checkpoint {
+	pid_t pid;
+	int ctl;                        /* main -> checkpoint: its points, or EOF */
+	int done;                       /* checkpoint -> main: struct ck_done */
+	uint64_t seq;
+};
+
+/* Main process -> checkpoint; nplan planned commits, then npoints events
+ * and npoints ordinals follow. */
+struct ck_handoff {
+	uint64_t nplan, npoints;
+};
+
+/* Checkpoint -> main process, when it has taken its points (or the run
+ * ended first). */
+struct ck_done {
+	uint64_t sent, events;
+};
+
+/* Pass 1 forks a checkpoint at its first persistence event and then after
+ * every CKPT_INSNS instructions, as long as no commit has been reported
+ * (see checkpoint_here): at most CKPT_MAX of them. */
+#define CKPT_INSNS 1000000
+#define CKPT_MAX 16
 
 /* --- durability ------------------------------------------------------ */
 
@@ -352,6 +390,7 @@ static void crash_image(struct watch *w, uint64_t ordinal)
 
 struct recovery_watch {
 	struct sim *sim;
+	struct cpu *split;              /* --reboot: end the CPU's slice at store open */
 	bool recovered, first_boot, progressed;
 	uint64_t gen, digest;
 	uint32_t selfcheck, invariant;
@@ -362,6 +401,16 @@ static void on_recovery_event(void *ctx, const struct trace_port_event *ev)
 {
 	struct recovery_watch *r = ctx;
 	switch (ev->code) {
+	case ABI_EV_STORE_OPEN:
+		/* The forked machines resume here with a new slice of the
+		 * machine's run loop, which looks at interrupts and device
+		 * events between slices; with cpu.timing = fast where a slice
+		 * ends can move them by an instruction or so (the disk's
+		 * recovery times differed).  A fresh boot ends its slice here
+		 * too, to run exactly as a forked machine. */
+		if (r->split)
+			cpu_request_exit(r->split);
+		break;
 	case ABI_EV_RECOVERY_BEGIN:
 		r->begin = ev->when;
 		break;
@@ -417,7 +466,16 @@ static void on_template_event(void *ctx, const struct trace_port_event *ev)
  * default a snapshot every millisecond and a paced workload): what it
  * recovers is the same, and the commit that shows it runs on comes 1 ms
  * later rather than after a full interval of the workload running flat
- * out, which was most of a point's cost.  cmdline must hold 1400 bytes. */
+ * out, which was most of a point's cost.  cmdline must hold 1400 bytes.
+ *
+ * The recovery runs with cpu.timing = fast unless o->recovery_config_timing:
+ * what the guest reads from its store, and so every verdict but the time
+ * bound, does not depend on cycle costs, and the cache and memory model
+ * made a point's recovery run take twice the host time.  The crash states
+ * still come from the reference run with the config's timing (the order
+ * of write-backs, hence the states, depends on it).  The bound then holds
+ * the recovery to --recovery-us at one instruction per cycle
+ * (docs/campaigns.md). */
 static void recovery_config(const struct campaign_opts *o, bool disk, const char *path,
 			    struct config *cfg, char *cmdline)
 {
@@ -437,6 +495,8 @@ static void recovery_config(const struct campaign_opts *o, bool disk, const char
 	cfg->run.max_time_us = o->recovery_us;
 	cfg->run.max_insns = 0;
 	cfg->power.fail_kind = FAIL_NEVER;
+	if (!o->recovery_config_timing)
+		cfg->cpu.timing = TIMING_FAST;
 }
 
 /* The server forks its machine once per crash point.  With the RAM the
@@ -556,6 +616,7 @@ run_point(struct server *s, const struct point_req *q, const struct page_img *pa
 			_exit(0);
 		}
 		unlink(path);   /* mapped privately: the machine keeps its pages */
+		rw.split = m->cpu;
 	}
 	rw.sim = &s->sim;
 	m->tp.observer = on_recovery_event;
@@ -762,8 +823,9 @@ static void send_to_server(struct watch *w, const void *buf, size_t len)
 {
 	const uint8_t *b = buf;
 	while (len && !w->server_gone) {
+		/* A checkpoint only sends: the verdicts are the main process's. */
 		struct pollfd pf[2] = {{.fd = w->req_fd, .events = POLLOUT},
-				       {.fd = w->res_fd, .events = POLLIN}};
+				       {.fd = w->in_ckpt ? -1 : w->res_fd, .events = POLLIN}};
 		if (poll(pf, 2, -1) < 0)
 			continue;
 		if (pf[1].revents)
@@ -801,14 +863,106 @@ static void take_point(struct watch *w)
 	send_to_server(w, w->img.pages, w->img.n * sizeof *w->img.pages);
 }
 
+/* In a checkpoint: report how far it got and end. */
+static void __attribute__((noreturn)) checkpoint_finish(struct watch *w, uint64_t events)
+{
+	struct ck_done d = {.sent = w->next, .events = events};
+	if (write(w->ck_done_fd, &d, sizeof d) != sizeof d)
+		_exit(2);
+	_exit(0);
+}
+
+/* Pass 1, before event seq: fork a checkpoint, a copy of this process
+ * stopped here.  Pass 2 is the same run again, and most of its host time
+ * went into stretches with few persistence events and so few points (the
+ * guest's boot); a stretch of points is now run from the checkpoint
+ * before it, and the stretches between need no re-run.
+ *
+ * Pass 2 also tracks durability and the guest's reports.  Here they are
+ * still as at the start (nothing reported yet; whether a record became
+ * durable before seq is checked once pass 1 knows where the records are),
+ * so a checkpoint needs only the pass-1 results and its points: it waits
+ * for them, or for the main process to close the pipe (not needed). */
+static void checkpoint_here(struct watch *w, uint64_t seq)
+{
+	if (w->o->reboot || w->ck_off || w->nplan || w->nck == CKPT_MAX ||
+	    (w->nck && w->m->sim->insns - w->ck_insns < CKPT_INSNS))
+		return;
+	if (!w->ck && !(w->ck = calloc(CKPT_MAX, sizeof *w->ck)))
+		abort();
+	int ctl[2], done[2];
+	if (pipe(ctl)) {
+		w->ck_off = true;
+		return;
+	}
+	if (pipe(done)) {
+		close(ctl[0]);
+		close(ctl[1]);
+		w->ck_off = true;
+		return;
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid != 0) {
+		close(ctl[0]);
+		close(done[1]);
+		if (pid < 0) {
+			close(ctl[1]);
+			close(done[0]);
+			w->ck_off = true;
+			return;
+		}
+		w->ck[w->nck++] = (struct checkpoint){.pid = pid, .ctl = ctl[1], .done = done[0],
+						       .seq = seq};
+		w->ck_insns = w->m->sim->insns;
+		return;
+	}
+	/* The checkpoint.  Only the main process may hold the other
+	 * checkpoints' pipes (they end when it closes them) or take
+	 * verdicts. */
+	close(ctl[1]);
+	close(done[0]);
+	for (size_t i = 0; i < w->nck; i++) {
+		close(w->ck[i].ctl);
+		close(w->ck[i].done);
+	}
+	close(w->res_fd);
+	w->res_fd = -1;
+	w->nck = 0;
+	w->in_ckpt = true;
+	w->ck_done_fd = done[1];
+	struct ck_handoff h;
+	if (read_full(ctl[0], &h, sizeof h))
+		_exit(0);
+	struct planned_commit *plan = malloc((h.nplan + 1) * sizeof *plan);
+	uint64_t *pts = malloc((2 * h.npoints + 1) * sizeof *pts);
+	if (!plan || !pts || read_full(ctl[0], plan, h.nplan * sizeof *plan) ||
+	    read_full(ctl[0], pts, 2 * h.npoints * sizeof *pts))
+		_exit(2);
+	close(ctl[0]);
+	free(w->plan);
+	w->plan = plan;
+	w->nplan = w->capplan = h.nplan;
+	w->points = pts;
+	w->ordinals = pts + h.npoints;
+	w->npoints = h.npoints;
+	w->next = 0;
+	w->reference = false;   /* from here on, this is pass 2 */
+}
+
 /* Before event seq: crash points seq - 1 (and any the run passed by). */
 static void on_pre_event(void *ctx, uint64_t seq)
 {
 	struct watch *w = ctx;
 	if (w->reference)
+		checkpoint_here(w, seq);
+	if (w->reference)
 		return;
 	while (w->next < w->npoints && w->points[w->next] < seq)
 		take_point(w);
+	/* A checkpoint's stretch ends with its last point. */
+	if (w->in_ckpt && w->next == w->npoints)
+		checkpoint_finish(w, persist_event_count(w->ev));
 }
 
 static void on_persist_event(void *ctx, const struct persist_event *ev)
@@ -890,6 +1044,8 @@ static int workload_run(struct watch *w, const char *image, uint64_t *events,
 	/* Points at or after the last event: the state at the end. */
 	while (!w->reference && w->next < w->npoints && w->points[w->next] <= *events)
 		take_point(w);
+	if (w->in_ckpt)
+		checkpoint_finish(w, *events);
 	m.bd.pm = NULL;
 	machine_free(&m, e2, sizeof e2);
 	if (w->disk)
@@ -899,6 +1055,110 @@ static int workload_run(struct watch *w, const char *image, uint64_t *events,
 	w->m = NULL;
 	w->ev = NULL;
 	return 0;
+}
+
+static int write_full(int fd, const void *buf, size_t len)
+{
+	const uint8_t *b = buf;
+	while (len) {
+		ssize_t n = write(fd, b, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		b += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* A checkpoint not needed: closing its pipe ends it. */
+static void checkpoint_drop(struct checkpoint *ck)
+{
+	if (ck->ctl >= 0)
+		close(ck->ctl);
+	if (ck->done >= 0)
+		close(ck->done);
+	if (ck->pid > 0)
+		waitpid(ck->pid, NULL, 0);
+	*ck = (struct checkpoint){.pid = -1, .ctl = -1, .done = -1};
+}
+
+/* Points a..b-1 from checkpoint ck; *d says how many it took.  Verdicts
+ * are taken meanwhile: the children must never block on a full result
+ * pipe while the server waits for them and the checkpoint for the
+ * server.  False if the checkpoint died. */
+static bool checkpoint_go(struct watch *w, struct checkpoint *ck, size_t a, size_t b,
+			  struct ck_done *d)
+{
+	struct ck_handoff h = {.nplan = w->nplan, .npoints = b - a};
+	bool ok = write_full(ck->ctl, &h, sizeof h) == 0 &&
+		  write_full(ck->ctl, w->plan, w->nplan * sizeof *w->plan) == 0 &&
+		  write_full(ck->ctl, w->points + a, (b - a) * sizeof *w->points) == 0 &&
+		  write_full(ck->ctl, w->ordinals + a, (b - a) * sizeof *w->ordinals) == 0;
+	close(ck->ctl);
+	ck->ctl = -1;
+	while (ok) {
+		struct pollfd pf[2] = {{.fd = ck->done, .events = POLLIN},
+				       {.fd = w->server_gone ? -1 : w->res_fd, .events = POLLIN}};
+		if (poll(pf, 2, -1) < 0)
+			continue;
+		if (pf[1].revents)
+			read_results(w, false);
+		if (pf[0].revents) {
+			ok = read_full(ck->done, d, sizeof *d) == 0;
+			break;
+		}
+	}
+	checkpoint_drop(ck);
+	return ok;
+}
+
+/* What became of each point in pass 2. */
+enum { POINT_NOT_REACHED, POINT_SENT, POINT_LOST };
+
+/* Pass 2 from the checkpoints: the points from each one's event up to the
+ * next one's, one checkpoint at a time.  A checkpoint serves if pass 2
+ * would still have its starting state there: taken before the first
+ * commit's record was written (and, as pass 1 took none after a commit
+ * report, before any report).  False if none serves the first point:
+ * then pass 2 runs from boot. */
+static bool checkpoints_run(struct watch *w, uint8_t *state, uint64_t *events)
+{
+	uint64_t limit = UINT64_MAX;
+	if (w->nplan && w->plan[0].root_len && w->plan[0].write_start)
+		limit = w->plan[0].write_start;
+	size_t use = 0;
+	while (use < w->nck && w->ck[use].seq <= limit)
+		use++;
+	/* Point p is taken right before event p + 1. */
+	if (use && w->npoints && w->points[0] + 1 < w->ck[0].seq)
+		use = 0;
+	for (size_t k = use; k < w->nck; k++)
+		checkpoint_drop(&w->ck[k]);
+	if (!use)
+		return false;
+	size_t a = 0;
+	for (size_t k = 0; k < use; k++) {
+		size_t b = a;
+		if (k + 1 == use)
+			b = w->npoints;
+		else
+			while (b < w->npoints && w->points[b] + 1 < w->ck[k + 1].seq)
+				b++;
+		if (b == a) {
+			checkpoint_drop(&w->ck[k]);
+			continue;
+		}
+		struct ck_done d = {0};
+		bool ok = checkpoint_go(w, &w->ck[k], a, b, &d);
+		for (size_t i = a; i < b; i++)
+			state[i] = ok && i - a < d.sent ? POINT_SENT : ok ? POINT_NOT_REACHED : POINT_LOST;
+		if (ok)
+			*events = d.events;
+		a = b;
+	}
+	return true;
 }
 
 int campaign_run(const struct campaign_opts *o, struct report *rep,
@@ -997,28 +1257,41 @@ int campaign_run(const struct campaign_opts *o, struct report *rep,
 	}
 	rep->h.crashes = n;
 
-	/* Pass 2: the same run, sending every point's crash state. */
+	/* Pass 2: the same run, sending every point's crash state; from the
+	 * checkpoints if they serve, else from boot. */
 	clock_gettime(CLOCK_MONOTONIC, &w.t0);
 	w.points = mine;
 	w.ordinals = ordinals;
 	w.npoints = nmine;
-	uint64_t events2 = 0;
-	int wrc = workload_run(&w, image, &events2, err, errlen);
+	uint64_t events2 = events;
+	uint8_t *state = calloc(nmine + 1, 1);
+	if (!state)
+		abort();
+	int wrc = 0;
+	if (!checkpoints_run(&w, state, &events2)) {
+		wrc = workload_run(&w, image, &events2, err, errlen);
+		for (size_t i = 0; i < w.next; i++)
+			state[i] = POINT_SENT;
+	}
 	close(w.req_fd);
 	w.req_fd = -1;
-	size_t sent = w.next;
+	size_t sent = 0;
+	for (size_t i = 0; i < nmine; i++)
+		sent += state[i] == POINT_SENT;
 	while (w.done < sent && read_results(&w, true) == 0)
 		;
-	if (wrc)
+	if (wrc) {
+		free(state);
 		goto out;
+	}
 	/* A point without a verdict: the server or a child vanished. */
 	if (w.done < sent) {
 		bool *have = calloc(n + 1, 1);
 		for (size_t i = 0; have && i < rep->n; i++)
 			if (rep->r[i].ordinal <= n)
 				have[rep->r[i].ordinal] = true;
-		for (size_t i = 0; have && i < sent; i++) {
-			if (have[w.ordinals[i]])
+		for (size_t i = 0; have && i < nmine; i++) {
+			if (state[i] != POINT_SENT || have[w.ordinals[i]])
 				continue;
 			struct child_result r = {.ordinal = w.ordinals[i], .event = w.points[i],
 						 .verdict = VERDICT_LIVENESS};
@@ -1029,13 +1302,20 @@ int campaign_run(const struct campaign_opts *o, struct report *rep,
 	}
 	/* Points past the end of the run cannot happen in a deterministic
 	 * simulator; if one did, say so rather than drop it. */
-	for (; w.next < w.npoints; w.next++) {
-		struct child_result r = {.ordinal = w.ordinals[w.next], .event = w.points[w.next],
+	for (size_t i = 0; i < nmine; i++) {
+		if (state[i] == POINT_SENT)
+			continue;
+		struct child_result r = {.ordinal = w.ordinals[i], .event = w.points[i],
 					 .verdict = VERDICT_LIVENESS};
-		snprintf(r.why, sizeof r.why, "the run ended before event %" PRIu64
-			 " (%" PRIu64 " events): not deterministic?", w.points[w.next], events2);
+		if (state[i] == POINT_LOST)
+			snprintf(r.why, sizeof r.why, "no crash state: the crash-point pass died "
+				 "before event %" PRIu64 ": a simulator bug", w.points[i]);
+		else
+			snprintf(r.why, sizeof r.why, "the run ended before event %" PRIu64
+				 " (%" PRIu64 " events): not deterministic?", w.points[i], events2);
 		add_result(&w, &r);
 	}
+	free(state);
 	/* Verdicts arrive in any order; the report lists points in order. */
 	qsort(rep->r, rep->n, sizeof *rep->r, by_ordinal);
 	struct timespec t1;
@@ -1043,6 +1323,9 @@ int campaign_run(const struct campaign_opts *o, struct report *rep,
 	st->host_seconds = (double)(t1.tv_sec - w.t0.tv_sec) + (double)(t1.tv_nsec - w.t0.tv_nsec) / 1e9;
 	rc = 0;
 out:
+	for (size_t k = 0; k < w.nck; k++)
+		checkpoint_drop(&w.ck[k]);
+	free(w.ck);
 	if (w.req_fd >= 0)
 		close(w.req_fd);
 	if (w.res_fd >= 0)

@@ -3,12 +3,14 @@
  * A campaign runs the configured machine twice from an empty persistent
  * image (persistent memory, or the disk when the machine has no PM).  The
  * first run counts persistence events and logs the commits the guest
- * reports.  The second run is the same run again (it is deterministic):
- * at every chosen crash point it computes the crash state the policy
- * picks, without disturbing itself, and hands it to a fork server, which
- * booted the recovery machine once up to the guest's first read of its
- * store and forks it for each state; --jobs such children run at once.
- * No crash point re-runs the workload or boots a machine (sim/campaign.c).
+ * reports, and leaves checkpoints (forked copies of itself) in the guest's
+ * boot.  The second run is the same run again (it is deterministic), from
+ * those checkpoints: at every chosen crash point it computes the crash
+ * state the policy picks, without disturbing itself, and hands it to a
+ * fork server, which booted the recovery machine (with fast CPU timing)
+ * once up to the guest's first read of its store and forks it for each
+ * state; --jobs such children run at once.  No crash point re-runs the
+ * workload or boots a machine (sim/campaign.c).
  *
  * The oracle (sim/oracle.h) judges each point; the report (sim/report.h)
  * lists them all.
@@ -28,6 +30,9 @@ struct config;
  * (a new commit) shows 1 ms after recovery at little cost. */
 #define CAMPAIGN_RECOVERY_ARGS "snapshot_ms=1 work=64"
 
+/* The default bound on recovery and progress, in simulated microseconds. */
+#define CAMPAIGN_RECOVERY_US 100000
+
 struct campaign_opts {
 	const struct config *cfg;       /* its run.max_time_us bounds the workload */
 	const char *config_path;
@@ -41,8 +46,10 @@ struct campaign_opts {
 	unsigned jobs;
 	unsigned shard_k, shard_m;
 	uint64_t recovery_us;           /* simulated bound on recovery + progress */
-	bool reboot;                    /* boot a fresh machine per point (checks the fork server) */
+	bool reboot;                    /* boot a fresh machine per point, rerun from boot
+					 * (checks the fork server and the checkpoints) */
 	const char *recovery_args;      /* appended to the recovery runs' guest command line */
+	bool recovery_config_timing;    /* recovery runs keep cpu.timing (default: fast) */
 	bool only;                      /* run just point only_ordinal */
 	uint64_t only_ordinal;
 	bool progress;                  /* progress bar on stderr */

@@ -24,7 +24,7 @@ static void campaign_usage(FILE *out)
 		"           [--points uniform|around-commits|exhaustive] [--window A..B] [--around N]\n"
 		"           [--jobs J] [--shard K/M] [--only ORDINAL] [--recovery-us N]\n"
 		"           [--report FILE.json] [--junit FILE.xml] [--recovery-args WORDS]\n"
-		"           [--reboot]\n"
+		"           [--recovery-timing fast|config] [--reboot]\n"
 		"       phantom-sim campaign merge -o OUT.json [--junit FILE.xml] SHARD.json...\n"
 		"\n"
 		"Runs the config's workload (bounded by run.max_time_us) from an empty\n"
@@ -36,10 +36,14 @@ static void campaign_usage(FILE *out)
 		"1 if any failed, 2 for bad input, 3 if a report could not be written.\n"
 		"Recovery runs append --recovery-args to the guest command line (default\n"
 		"\"" CAMPAIGN_RECOVERY_ARGS "\"; \"\" keeps it as configured), so the commit that\n"
-		"shows progress comes 1 ms after recovery.\n"
+		"shows progress comes 1 ms after recovery.  They run with cpu.timing fast\n"
+		"(one cycle per instruction; --recovery-us bounds that time) unless\n"
+		"--recovery-timing config keeps the config's timing; the workload run that\n"
+		"makes the crash states always has the config's.\n"
 		"The store is persistent memory, or the disk when pmem is disabled.  --reboot\n"
-		"boots a fresh machine for every point instead of forking one booted machine\n"
-		"(the same verdicts, slower: it checks the fork server).\n");
+		"boots a fresh machine for every point instead of forking one booted machine,\n"
+		"and reruns the workload from boot for the crash states instead of from\n"
+		"checkpoints (the same verdicts, slower: it checks the fast paths).\n");
 }
 
 /* Write through a temporary and rename, so a failed write leaves no
@@ -147,11 +151,12 @@ static int run(int argc, char **argv)
 		{"junit", required_argument, NULL, 'J'},
 		{"reboot", no_argument, NULL, 'B'},
 		{"recovery-args", required_argument, NULL, 'A'},
+		{"recovery-timing", required_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	struct campaign_opts o = {.crashes = 100, .seed = 1, .policy = POLICY_RANDOM, .jobs = 2,
-				  .shard_k = 1, .shard_m = 1, .recovery_us = 100000,
+				  .shard_k = 1, .shard_m = 1, .recovery_us = CAMPAIGN_RECOVERY_US,
 				  .mode = POINTS_UNIFORM, .around = 50,
 				  .recovery_args = CAMPAIGN_RECOVERY_ARGS};
 	const char *config_path = NULL, *report_path = NULL, *junit = NULL;
@@ -233,6 +238,11 @@ static int run(int argc, char **argv)
 		case 'J': junit = optarg; break;
 		case 'B': o.reboot = true; break;
 		case 'A': o.recovery_args = optarg; break;
+		case 'T':
+			if (strcmp(optarg, "fast") == 0) o.recovery_config_timing = false;
+			else if (strcmp(optarg, "config") == 0) o.recovery_config_timing = true;
+			else { rc = bad_option("--recovery-timing", optarg, "fast or config"); goto out; }
+			break;
 		case 'h': campaign_usage(stdout); rc = EXIT_OK; goto out;
 		default: campaign_usage(stderr); goto out;
 		}
@@ -286,8 +296,17 @@ static int run(int argc, char **argv)
 		len += snprintf(repro + len, sizeof repro - (size_t)len, " --window %llu..%llu",
 				(unsigned long long)o.window_lo, (unsigned long long)o.window_hi);
 	if (o.mode == POINTS_AROUND_COMMITS && len < (int)sizeof repro)
-		snprintf(repro + len, sizeof repro - (size_t)len, " --around %llu",
-			 (unsigned long long)o.around);
+		len += snprintf(repro + len, sizeof repro - (size_t)len, " --around %llu",
+				(unsigned long long)o.around);
+	/* And those that shape a verdict, when not the defaults. */
+	if (o.recovery_us != CAMPAIGN_RECOVERY_US && len < (int)sizeof repro)
+		len += snprintf(repro + len, sizeof repro - (size_t)len, " --recovery-us %llu",
+				(unsigned long long)o.recovery_us);
+	if (strcmp(o.recovery_args, CAMPAIGN_RECOVERY_ARGS) && len < (int)sizeof repro)
+		len += snprintf(repro + len, sizeof repro - (size_t)len, " --recovery-args '%s'",
+				o.recovery_args);
+	if (o.recovery_config_timing && len < (int)sizeof repro)
+		snprintf(repro + len, sizeof repro - (size_t)len, " --recovery-timing config");
 	o.repro_args = repro;
 
 	struct report rep;
@@ -316,6 +335,9 @@ static int run(int argc, char **argv)
 		rc = EXIT_HOST;
 	}
 	report_write_summary(&rep, stdout);
+	/* The summary first, whole: with both streams on one file, stderr's
+	 * lines must not land in the middle of a buffered stdout line. */
+	fflush(stdout);
 	fprintf(stderr, "phantom-sim: campaign: %llu persistence events, %llu commits; "
 		"%zu crash points in %.2f s of host time (%.1f points/s, %u jobs)\n",
 		(unsigned long long)st.events, (unsigned long long)st.commits,

@@ -25,12 +25,21 @@ fi
 grep -q '"verdict":[[:space:]]*"pass"' "$WORK/ok.json" && grep -q '"repro":[[:space:]]*"phantom-sim campaign' "$WORK/ok.json" &&
 	ok "JSON report has verdicts and reproducers" || bad "JSON report: $(head -c 400 "$WORK/ok.json")"
 
-# The fork server (one booted machine, forked per point) gives exactly the
-# verdicts of a fresh boot on every crash image.
+# The fork server (one booted machine, forked per point) and the crash
+# states from checkpoints give exactly the verdicts of a fresh boot on
+# every crash image taken in a rerun from boot (--reboot).
 "$SIM" campaign $BASE --crashes 6 --report "$WORK/fs.json" >/dev/null 2>&1
 "$SIM" campaign $BASE --crashes 6 --reboot --report "$WORK/rb.json" >/dev/null 2>&1
 cmp -s "$WORK/fs.json" "$WORK/rb.json" && ok "fork server and fresh reboots: identical reports" ||
 	bad "fork server and --reboot differ: $(diff "$WORK/fs.json" "$WORK/rb.json" | head -6)"
+# Recovery runs use fast timing; the config's (approximate) timing changes
+# the simulated recovery times and nothing else.
+"$SIM" campaign $BASE --crashes 6 --recovery-timing config --report "$WORK/ct.json" >/dev/null 2>&1
+grep -q '"repro":.*--recovery-timing config --only' "$WORK/ct.json" &&
+	grep -v -e '"recovery_ps"' -e '"repro"' "$WORK/fs.json" >"$WORK/fs.v" &&
+	grep -v -e '"recovery_ps"' -e '"repro"' "$WORK/ct.json" >"$WORK/ct.v" &&
+	cmp -s "$WORK/fs.v" "$WORK/ct.v" && ok "--recovery-timing config: the same verdicts" ||
+	bad "--recovery-timing config differs: $(diff "$WORK/fs.v" "$WORK/ct.v" | head -6)"
 
 # caught NAME CATEGORY ARGS...: the campaign fails, with at least one point
 # of CATEGORY and none of another.
@@ -62,12 +71,22 @@ done
 # The disk backend: the correct guest passes; writes without FLUSH lose
 # reported commits.
 DISK="--config $SRC/configs/nvme.json --set run.max_time_us=60000 --seed 3"
-"$SIM" campaign $DISK --crashes 16 >"$WORK/out" 2>&1 &&
+"$SIM" campaign $DISK --crashes 16 --report "$WORK/disk.json" >"$WORK/out" 2>&1 &&
 	ok "disk: correct guest, 16 uniform points pass" ||
 	bad "disk correct guest: $(grep -E 'FAIL|campaign' "$WORK/out" | head -5)"
+"$SIM" campaign $DISK --crashes 16 --reboot --report "$WORK/disk-rb.json" >/dev/null 2>&1
+cmp -s "$WORK/disk.json" "$WORK/disk-rb.json" && ok "disk: fork server and --reboot, identical reports" ||
+	bad "disk: fork server and --reboot differ: $(diff "$WORK/disk.json" "$WORK/disk-rb.json" | head -6)"
 caught "disk bug=no-disk-flush" durability $DISK \
 	--set "guest.cmdline=backend=disk workload=bank snapshot_ms=10 bug=no-disk-flush" \
 	--crashes 16 --points around-commits --around 10
+
+# Crash states from the pass-1 checkpoints are those of a rerun from boot
+# (--reboot), around commits and with failures too.
+"$SIM" campaign $BASE --set "guest.cmdline=backend=pmem workload=bank snapshot_ms=10 bug=in-place" \
+	--crashes 30 --points around-commits --around 150 --reboot --report "$WORK/in-place-rb.json" >/dev/null 2>&1
+cmp -s "$WORK/in-place.json" "$WORK/in-place-rb.json" && ok "checkpoints and a rerun from boot: identical reports" ||
+	bad "checkpoints and --reboot differ: $(diff "$WORK/in-place.json" "$WORK/in-place-rb.json" | head -6)"
 
 # --only reproduces exactly the point the report names.
 ord=$(awk '/"ordinal":/ { gsub(/[^0-9]/, "", $2); o = $2 }
@@ -86,10 +105,15 @@ fi
 "$SIM" campaign merge -o "$WORK/merged.json" "$WORK/s1.json" "$WORK/s2.json" >/dev/null 2>&1
 cmp -s "$WORK/all.json" "$WORK/merged.json" && ok "two shards merge into the unsharded report" ||
 	bad "merged shards differ from the unsharded report"
+"$SIM" campaign $BASE --crashes 12 --jobs 1 --report "$WORK/j1.json" >/dev/null 2>&1
+"$SIM" campaign $BASE --crashes 12 --jobs 3 --report "$WORK/j3.json" >/dev/null 2>&1
+cmp -s "$WORK/all.json" "$WORK/j1.json" && cmp -s "$WORK/all.json" "$WORK/j3.json" &&
+	ok "--jobs 1, 2 and 3: identical reports" || bad "--jobs changes the report"
 
 # Bad input.
 expect_fail bad-policy 2 "--policy sometimes: expected strict, lenient or random" -- "$SIM" campaign $BASE --policy sometimes
 expect_fail bad-shard 2 "--shard 3/2: expected K/M" -- "$SIM" campaign $BASE --shard 3/2
+expect_fail bad-timing 2 "--recovery-timing slow: expected fast or config" -- "$SIM" campaign $BASE --recovery-timing slow
 expect_fail bad-window 2 "--window 9..3: expected A..B" -- "$SIM" campaign $BASE --points exhaustive --window 9..3
 expect_fail no-pmem 2 "campaigns need persistent memory" -- "$SIM" campaign --config "$SRC/configs/dram.json"
 finish
