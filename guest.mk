@@ -48,6 +48,7 @@ GUEST_KERNEL_SRC = \
 	pvm/kernel/pci.c \
 	pvm/kernel/virtio_blk.c \
 	pvm/kernel/pmem.c \
+	pvm/kernel/sched.c \
 	pvm/kernel/workloads.c \
 	persist/digest.c \
 	persist/snapshot.c \

@@ -18,8 +18,10 @@
  * snapshot used alone become free after the commit; which slots are free
  * is not stored but recomputed at recovery from the current root.
  *
- * All integers are little-endian.  Checksums are hash64 (digest.h) over
- * the whole 4096-byte block with the checksum field zero.
+ * All integers are little-endian.  The superblock's and root's checksums
+ * are hash64 (digest.h) over the whole 4096-byte block with the checksum
+ * field zero; the check of a page or a map page is the low 32 bits of its
+ * page_hash.
  */
 #ifndef PERSIST_LAYOUT_H
 #define PERSIST_LAYOUT_H
@@ -34,7 +36,7 @@
 
 #define STORE_SB_MAGIC          0x4253504E53485050ull   /* "PPHSNPSB" */
 #define STORE_ROOT_MAGIC        0x544F4F52534E5050ull   /* "PPNSROOT" */
-#define STORE_VERSION           1
+#define STORE_VERSION           2       /* 2: page_hash checks, digest as a sum */
 
 #define STORE_MAX_BLOCKS        (1u << 24)      /* 64 GiB: the rest of a larger region is unused */
 #define MAP_ENTRIES             512u    /* per map page */

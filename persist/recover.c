@@ -93,7 +93,6 @@ void persist_init(struct store *s, uint64_t *pte, uint64_t npages, const char *w
 	static uint64_t zero_page[512] __attribute__((aligned(4096)));
 	P.st = s;
 	P.pte = pte;
-	P.pd = objspace_pd();
 	P.npages = npages;
 	P.nmap = (npages + MAP_ENTRIES - 1) / MAP_ENTRIES;
 	P.zero_hash = page_hash(zero_page);
@@ -117,7 +116,10 @@ void persist_init(struct store *s, uint64_t *pte, uint64_t npages, const char *w
 		s->nblocks = STORE_MAX_BLOCKS;
 	}
 	P.nslots = s->nblocks - STORE_FIRST_SLOT_BLOCK;
-	P.slot = (uint32_t *)page_alloc_contig((npages * 4 + PAGE_SIZE - 1) / PAGE_SIZE);
+	P.ment = (struct map_entry *)page_alloc_contig(P.nmap * MAP_ENTRIES * sizeof *P.ment / PAGE_SIZE);
+	P.log = (uint32_t *)page_alloc_contig((npages * 4 + PAGE_SIZE - 1) / PAGE_SIZE);
+	P.logged = (uint8_t *)page_alloc_contig((npages + PAGE_SIZE - 1) / PAGE_SIZE);
+	P.changed = (uint32_t *)page_alloc();
 	P.phash = (uint64_t *)page_alloc_contig((npages * 8 + PAGE_SIZE - 1) / PAGE_SIZE);
 	P.dirty_index = (uint32_t *)page_alloc_contig((npages * 4 + PAGE_SIZE - 1) / PAGE_SIZE);
 	P.dirty = (struct dirty_page *)page_alloc_contig((npages * sizeof(struct dirty_page) + PAGE_SIZE - 1) / PAGE_SIZE);
@@ -127,18 +129,13 @@ void persist_init(struct store *s, uint64_t *pte, uint64_t npages, const char *w
 	P.slot_used = (uint64_t *)page_alloc_contig(((P.nslots + 1 + 63) / 64 * 8 + PAGE_SIZE - 1) / PAGE_SIZE);
 	for (uint64_t i = 0; i < npages; i++)
 		P.phash[i] = P.zero_hash;
+	P.dsum = digest_space(P.phash, npages);
 	P.frames_zeroed = true;         /* objspace_map() zeroes them */
 	P.slots_free = P.nslots;
 	page_fault_hook = persist_fault;
-	/* Does a page walk set A in the PDE?  Clear it, flush, touch a page. */
-	P.pd[0] &= ~PTE_A;
-	write_cr3(read_cr3());
-	(void)*(volatile uint64_t *)OBJSPACE_BASE;
-	P.pde_accessed = P.pd[0] & PTE_A;
-	for (uint64_t t = 0; t * 512 < npages; t++)
-		P.pd[t] |= PTE_A;       /* scan every table at the first pause */
-	kprintf("persist: the pause scans %s\n", P.pde_accessed ?
-		"only page tables whose PDE accessed bit is set" : "every page table");
+	/* Every page starts clean (zero, or restored by recovery, which writes
+	 * through the identity map): read-only until its first write. */
+	persist_protect_all();
 	/* Shadow paging holds the committed snapshot and the one being
 	 * written: a store with fewer slots than twice the space (pages and
 	 * map pages) can stall once most of the space is dirty. */
@@ -230,7 +227,7 @@ static const char *load(const struct store_root *r)
 				return why;
 			if (P.st->read(P.st, STORE_SLOT_BLOCK(r->map[m].slot), mapbuf))
 				return "read error (map page)";
-			if ((uint32_t)hash64(mapbuf, STORE_BLOCK) != r->map[m].check && !(P.bugs & BUG_TRUST_ORDER))
+			if ((uint32_t)page_hash(mapbuf) != r->map[m].check && !(P.bugs & BUG_TRUST_ORDER))
 				return "map page checksum mismatch";
 		}
 		/* Queue the reads of this map page's pages, then check them. */
@@ -239,7 +236,7 @@ static const char *load(const struct store_root *r)
 		int rc = 0;
 		for (uint64_t i = first; i < end; i++) {
 			uint32_t s = mapbuf[i - first].slot;
-			P.slot[i] = s;
+			P.ment[i] = mapbuf[i - first];
 			if (s == 0) {
 				if (!zeroed)
 					memset(page_frame(i), 0, PAGE_SIZE);
@@ -254,7 +251,8 @@ static const char *load(const struct store_root *r)
 		if (P.st->read_wait(P.st) || rc)
 			return "read error (page)";
 		for (uint64_t i = first; i < end; i++) {
-			if (P.slot[i] == 0) {
+			if (P.ment[i].slot == 0) {
+				P.ment[i].check = 0;
 				P.phash[i] = P.zero_hash;
 				continue;
 			}
@@ -297,7 +295,7 @@ enum recover_result persist_recover(char *workload, uint32_t *selfcheck)
 			continue;
 		}
 		P.gen = r->gen;
-		P.digest = digest_fold(P.phash, P.npages);
+		P.digest = P.dsum = digest_space(P.phash, P.npages);
 		*selfcheck = P.digest == r->digest ? 0 : 1;
 		P.stats.gen = P.gen;
 		P.stats.digest = P.digest;
@@ -317,8 +315,9 @@ enum recover_result persist_recover(char *workload, uint32_t *selfcheck)
 		if (!P.frames_zeroed)
 			memset(page_frame(i), 0, PAGE_SIZE);
 		P.phash[i] = P.zero_hash;
-		P.slot[i] = 0;
+		P.ment[i] = (struct map_entry){ 0, 0 };
 	}
+	P.dsum = digest_space(P.phash, P.npages);
 	memset(P.map, 0, PAGE_SIZE);
 	reset_slots();
 	format();

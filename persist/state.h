@@ -41,20 +41,25 @@ struct persist_state {
 	struct store *st;
 	uint64_t npages, nmap, nslots;
 	uint64_t *pte;                  /* the object space's PTEs, page i at [i] */
-	uint64_t *pd;                   /* its page directory: entry t covers pages 512t.. */
-	bool pde_accessed;              /* the CPU sets A in PDEs: the pause may skip tables */
-	uint32_t *slot;                 /* slot of each page in the newest snapshot */
+	struct map_entry *ment;         /* the map pages' contents, nmap * 512 entries:
+					   slot and check of each page in the newest snapshot */
 	uint64_t *phash;                /* page hash of each page in the newest snapshot */
 	struct map_entry *map;          /* slot and check of each map page */
 	uint64_t *slot_used;            /* bitmap over slots 1..nslots (bit 0 unused) */
 	uint64_t slots_free, slot_cursor;
+	uint32_t *log;                  /* pages written since the last pause (write faults) */
+	uint64_t nlog;
+	uint8_t *logged;                /* per page: on log[] */
 	uint32_t *dirty_index;          /* page -> 1 + index in dirty[], 0 = not pending */
 	struct dirty_page *dirty;
 	uint64_t ndirty, nwritten, nblocks_written;
 	uint32_t *old_map_slots;        /* map slots to free at commit */
 	uint64_t nold_map;
 	uint8_t *map_changed;           /* per map page, during a snapshot */
+	uint32_t *changed;              /* the map pages changed, in the order found */
+	uint64_t nchanged;
 	uint64_t gen, digest, format_id;
+	uint64_t dsum;                  /* the digest of the space as written so far */
 	uint64_t zero_hash;             /* page_hash of a zero page */
 	bool writing;
 	char workload[32];
@@ -72,6 +77,7 @@ void slot_free(uint64_t s);
 void slot_mark_used(uint64_t s);
 bool slot_is_used(uint64_t s);
 bool persist_fault(uint64_t addr, uint64_t error);
+void persist_protect_all(void);
 
 /* Physical address of object-space page i (identity-mapped). */
 static inline uint8_t *page_frame(uint64_t i)

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#define STORE_BATCH 8
+
 struct store {
 	const char *name;
 	uint64_t nblocks;
@@ -22,6 +24,12 @@ struct store {
 	int (*read_wait)(struct store *s);
 	/* Queue a write of one block; buf may be reused once this returns. */
 	int (*write)(struct store *s, uint64_t block, const void *buf);
+	/* Write n <= STORE_BATCH 4 KiB pages (16-byte aligned) to their blocks
+	 * and return each one's page_hash (digest.h): the snapshot's data
+	 * path, which reads each byte once.  A batch lets the backend spread
+	 * its writes over parallel media (the PM's interleaved DIMMs). */
+	int (*write_pages)(struct store *s, unsigned n, const uint64_t *blocks, const void *const *srcs,
+			   uint64_t *hashes);
 	/* Every write before the barrier is durable when it returns 0. */
 	int (*barrier)(struct store *s);
 	void *priv;

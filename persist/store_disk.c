@@ -8,6 +8,7 @@
  * is Phantom's "FLUSH before and after the superblock".
  */
 #include "pvm/kernel/kernel.h"
+#include "persist/digest.h"
 #include "persist/layout.h"
 #include "persist/store.h"
 
@@ -39,6 +40,17 @@ static int disk_write(struct store *s, uint64_t block, const void *buf)
 	return virtio_blk_write_page(s->priv, block * SECTORS_PER_BLOCK, buf);
 }
 
+static int disk_write_pages(struct store *s, unsigned n, const uint64_t *blocks, const void *const *srcs,
+			   uint64_t *hashes)
+{
+	int rc = 0;
+	for (unsigned k = 0; k < n; k++) {
+		hashes[k] = page_hash(srcs[k]);
+		rc |= disk_write(s, blocks[k], srcs[k]);
+	}
+	return rc;
+}
+
 /* bug=no-flush and bug=no-disk-flush: the writes are awaited, so the
  * guest sees them complete, but no FLUSH follows: a drive with a volatile
  * cache may still lose any of them (the classic missing fsync). */
@@ -58,7 +70,7 @@ struct store *store_disk_open(void)
 	st = (struct store){
 		.name = "disk", .nblocks = virtio_blk_sectors(b) / SECTORS_PER_BLOCK,
 		.read = disk_read, .read_start = disk_read_start, .read_wait = disk_read_wait,
-		.write = disk_write, .barrier = disk_barrier, .priv = b,
+		.write = disk_write, .write_pages = disk_write_pages, .barrier = disk_barrier, .priv = b,
 	};
 	kprintf("persist: disk store, %lu blocks\n", st.nblocks);
 	return &st;

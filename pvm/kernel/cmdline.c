@@ -17,6 +17,7 @@ struct cmdline cmdline = {
 	.objspace_mb = 64,
 	.seed = 1,
 	.work = 1,
+	.dirty_pages = 164,
 };
 
 static bool parse_num(const char *s, size_t n, uint64_t *out)
@@ -97,6 +98,8 @@ static void parse_word(const char *w, size_t n)
 		ok = parse_num(v, vlen, &cmdline.snapshots);
 	else if (KEY("work"))
 		ok = parse_num(v, vlen, &cmdline.work);
+	else if (KEY("dirty_pages"))
+		ok = parse_num(v, vlen, &cmdline.dirty_pages) && cmdline.dirty_pages >= 1;
 	else if (KEY("bug"))
 		set_str(cmdline.bug, sizeof cmdline.bug, v, vlen);
 	else if (KEY("selftest"))

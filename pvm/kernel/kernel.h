@@ -87,7 +87,7 @@ bool trace_port_present(void);
 void trace_event(uint32_t code, const uint32_t *args, int nargs);
 void trace_boot(void);
 void trace_snapshot_begin(uint64_t gen);
-void trace_pause_end(uint64_t gen, uint64_t pause_cycles);
+void trace_pause_end(uint64_t gen, uint64_t pause_cycles, uint32_t dirty_pages);
 void trace_pages_written(uint64_t gen, uint32_t pages);
 void trace_commit(uint64_t gen, uint64_t digest, uint64_t root_pa, uint32_t root_len);
 void trace_commit_begin(uint64_t gen);
@@ -135,6 +135,7 @@ struct cmdline {
 	uint64_t seed;                  /* seed= */
 	uint64_t snapshots;             /* snapshots=N: power off after N commits; 0 = run forever */
 	uint64_t work;                  /* work=: workload steps per tick; 0 = as many as fit */
+	uint64_t dirty_pages;           /* dirty_pages=: workload=dirty's pages per interval */
 	char bug[64];                   /* bug=: persistence-bug variants (persist/state.h) */
 	char selftest[16];              /* selftest=ud|pf */
 	bool format;                    /* format=1: ignore the store, start fresh */
@@ -158,6 +159,13 @@ uint64_t page_alloc(void);              /* a zeroed page, identity-mapped; panic
 uint64_t page_alloc_contig(uint64_t n); /* n zeroed contiguous pages */
 void page_free(uint64_t pa);
 uint64_t pages_free(void);
+
+/* --- sched.c: cooperative kernel threads -------------------------------- */
+void sched_init(void);                  /* the caller becomes the idle thread */
+/* A thread with its own stack, run when the ring comes round to it. */
+void kthread_create(const char *name, void (*fn)(void *), void *arg);
+void sched_yield(void);                 /* to the next thread of the ring */
+const char *sched_current(void);
 
 /* --- paging.c ------------------------------------------------------------ */
 #define PTE_P   0x001ull

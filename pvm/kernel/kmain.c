@@ -3,11 +3,11 @@
  *   console, command line, CPU tables, memory map, timer
  *   -> store (pmem | disk | none) -> object space window
  *   -> recover the newest snapshot (workload attach) or first boot
- *   -> loop, one iteration per timer tick:
- *        run the workload for `work` steps, or with work=0 in quanta
- *        until the tick ends (run() returns at a safe point);
- *        write up to snap_batch pages of a snapshot in progress;
- *        every snapshot_ms ticks (or on request), pause for a snapshot.
+ *   -> the kernel threads (sched.c), once round per timer tick:
+ *        snapshot: every snapshot_ms ticks (or on request) pause for a
+ *        snapshot; write up to SNAP_BATCH pages of one in progress;
+ *        vm: run the workload for `work` steps, or with work=0 in quanta
+ *        until the tick ends (run() returns at a safe point).
  *   -> after `snapshots` commits, report and power off cleanly.
  */
 #include "pvm/kernel/kernel.h"
@@ -189,46 +189,78 @@ static void finish(const struct workload *wl, uint64_t snapshots, const struct l
 	poweroff(inv ? EXIT_PANIC : EXIT_CLEAN);
 }
 
-/* One iteration per timer tick: the pause when a snapshot is due, a batch
- * of the snapshot in progress, then the workload's quantum. */
-static void __attribute__((noreturn)) main_loop(const struct workload *wl, bool have_store)
+/* The main loop is three cooperative threads (sched.c), switched once
+ * round the ring per timer tick, in this order:
+ *   idle      (kmain's own stack) waits for the next tick with hlt;
+ *   snapshot  pauses for a snapshot when one is due (or requested) and
+ *             writes up to SNAP_BATCH pages of the one in progress;
+ *   vm        runs the workload for its quantum, which returns at a safe
+ *             point, and powers off once `snapshots` commits are done.
+ * The writer goes before the VM: a snapshot begun (paused and resumed)
+ * is written and committed right away, a batch per tick, so its latency
+ * is its own work, not the workload's quantum; the VM has the rest of
+ * the tick.  Each thread yields only between its units of work, so the
+ * pause always finds the VM at a safe point. */
+static struct {
+	const struct workload *wl;
+	bool have_store;
+	uint64_t tick;                  /* the tick this round of the ring runs in */
+	uint64_t commits, intervals;
+	struct latency pause, commit, total;
+} loop;
+
+static void __attribute__((noreturn)) snapshot_thread(void *unused)
 {
-	struct latency pause = {0}, commit = {0}, total = {0};
-	uint64_t commits = 0, intervals = 0;
+	(void)unused;
 	uint64_t next_snap = timer_ms() + cmdline.snapshot_ms;
-	for (;;) {
-		uint64_t t = timer_ms();
-		/* The snapshot writer goes first: a snapshot begun (paused and
-		 * resumed) is written and committed right away, a batch per
-		 * tick, so its latency is its own work, not the workload's
-		 * quantum; the workload has the rest of the tick. */
+	for (;; sched_yield()) {
 		if (!persist_busy() && (timer_ms() >= next_snap || snapshot_requested)) {
 			snapshot_requested = false;
 			next_snap = timer_ms() + cmdline.snapshot_ms;
-			intervals++;
-			if (have_store)
+			loop.intervals++;
+			if (loop.have_store)
 				persist_begin();
 		}
-		if (persist_busy()) {
-			int rc = persist_step(SNAP_BATCH);
-			if (rc < 0)
-				panic("persist: snapshot failed: I/O error");
-			if (rc == 1) {
-				struct persist_stats ps;
-				persist_get_stats(&ps);
-				latency_add(&pause, ps.last_pause_tsc);
-				latency_add(&commit, ps.last_commit_tsc);
-				latency_add(&total, ps.last_total_tsc);
-				commits++;
-			}
+		if (!persist_busy())
+			continue;
+		int rc = persist_step(SNAP_BATCH);
+		if (rc < 0)
+			panic("persist: snapshot failed: I/O error");
+		if (rc == 1) {
+			struct persist_stats ps;
+			persist_get_stats(&ps);
+			latency_add(&loop.pause, ps.last_pause_tsc);
+			latency_add(&loop.commit, ps.last_commit_tsc);
+			latency_add(&loop.total, ps.last_total_tsc);
+			loop.commits++;
 		}
-		long r = run_one_tick(wl, t);
+	}
+}
+
+static void __attribute__((noreturn)) vm_thread(void *unused)
+{
+	(void)unused;
+	for (;; sched_yield()) {
+		long r = run_one_tick(loop.wl, loop.tick);
 		if (r < 0)
-			panic("workload: %s failed (%ld)", wl->name, r);
-		uint64_t done = have_store ? commits : intervals;
+			panic("workload: %s failed (%ld)", loop.wl->name, r);
+		uint64_t done = loop.have_store ? loop.commits : loop.intervals;
 		if (cmdline.snapshots && done >= cmdline.snapshots && !persist_busy())
-			finish(wl, done, &pause, &commit, &total);
-		while (timer_ms() == t)
+			finish(loop.wl, done, &loop.pause, &loop.commit, &loop.total);
+	}
+}
+
+static void __attribute__((noreturn)) main_loop(const struct workload *wl, bool have_store)
+{
+	loop.wl = wl;
+	loop.have_store = have_store;
+	sched_init();
+	kthread_create("snapshot", snapshot_thread, 0);
+	kthread_create("vm", vm_thread, 0);
+	for (;;) {
+		loop.tick = timer_ms();
+		sched_yield();          /* once round the ring: snapshot, vm */
+		while (timer_ms() == loop.tick)
 			sti_hlt();
 	}
 }

@@ -121,8 +121,9 @@ uint64_t page_alloc_contig(uint64_t n)
 		uint64_t pn = (hint + i) % ALLOC_PAGES;
 		if (pn == 0)
 			run = 0;
-		if (n == 1 && !(free_bitmap[pn / 64]) && pn % 64 == 0) {
-			i += 63;        /* skip a full word of used pages */
+		if (!(free_bitmap[pn / 64]) && pn % 64 == 0) {
+			run = 0;        /* a full word of used pages ends any run */
+			i += 63;
 			continue;
 		}
 		run = is_free(pn) ? run + 1 : 0;

@@ -1,7 +1,8 @@
 /* pvm/kernel/trace.c: the trace port, and the same events on the console.
  *
  * Each event goes to the trace port (docs/machine.md: argument words to
- * 0xE50, then the code to 0xE54) and is printed as one console line
+ * 0xE50, then the code to 0xE54) and is printed as one console line (a
+ * snapshot's lines only once it has committed, see hold() below)
  *
  *     TRACE <name> key=value ...
  *
@@ -11,6 +12,29 @@
 #include "pvm/kernel/kernel.h"
 
 static bool port_present;
+
+/* A snapshot's console lines wait until it has committed (or the next
+ * snapshot begins): a UART character costs microseconds of port I/O, and
+ * printing inside the snapshot would put that into the latency being
+ * measured.  The trace port's events themselves cost nothing. */
+static char held[256];
+static size_t nheld;
+
+static void release(void)
+{
+	for (size_t k = 0; k < nheld; k++)
+		uart_putc(held[k]);
+	nheld = 0;
+}
+
+static void hold(const char *line)
+{
+	size_t n = strlen(line);
+	if (nheld + n >= sizeof held)
+		release();
+	memcpy(held + nheld, line, n + 1);
+	nheld += n;
+}
 
 void trace_init(void)
 {
@@ -43,15 +67,22 @@ void trace_snapshot_begin(uint64_t gen)
 {
 	uint32_t a[] = { LO(gen), HI(gen) };
 	trace_event(ABI_EV_SNAPSHOT_BEGIN, a, 2);
-	kprintf("TRACE snapshot_begin gen=%lu\n", gen);
+	release();      /* an earlier snapshot that never committed */
+	char line[64];
+	ksnprintf(line, sizeof line, "TRACE snapshot_begin gen=%lu\n", gen);
+	hold(line);
 }
 
-/* pause_cycles is informational (TSC cycles, not checked by tests). */
-void trace_pause_end(uint64_t gen, uint64_t pause_cycles)
+/* pause_cycles is informational (TSC cycles, not checked by tests);
+ * dirty_pages: the pages the pause found dirty (the snapshot's size). */
+void trace_pause_end(uint64_t gen, uint64_t pause_cycles, uint32_t dirty_pages)
 {
-	uint32_t a[] = { LO(gen), HI(gen) };
-	trace_event(ABI_EV_PAUSE_END, a, 2);
-	kprintf("TRACE pause_end gen=%lu tsc=%lu\n", gen, pause_cycles);
+	uint32_t a[] = { LO(gen), HI(gen), dirty_pages };
+	trace_event(ABI_EV_PAUSE_END, a, 3);
+	char line[96];
+	ksnprintf(line, sizeof line, "TRACE pause_end gen=%lu tsc=%lu dirty=%u\n", gen, pause_cycles,
+		  dirty_pages);
+	hold(line);
 }
 
 void trace_commit_begin(uint64_t gen)
@@ -64,7 +95,9 @@ void trace_pages_written(uint64_t gen, uint32_t pages)
 {
 	uint32_t a[] = { LO(gen), HI(gen), pages };
 	trace_event(ABI_EV_PAGES_WRITTEN, a, 3);
-	kprintf("TRACE pages_written gen=%lu pages=%u\n", gen, pages);
+	char line[64];
+	ksnprintf(line, sizeof line, "TRACE pages_written gen=%lu pages=%u\n", gen, pages);
+	hold(line);
 }
 
 void trace_commit(uint64_t gen, uint64_t digest, uint64_t root_pa, uint32_t root_len)
@@ -73,6 +106,7 @@ void trace_commit(uint64_t gen, uint64_t digest, uint64_t root_pa, uint32_t root
 	/* The root record's place lets the simulator judge, from its own
 	 * persistence model, when this commit really became durable. */
 	trace_event(ABI_EV_COMMIT, a, root_len ? 7 : 4);
+	release();
 	kprintf("TRACE commit gen=%lu digest=%016lx\n", gen, digest);
 }
 

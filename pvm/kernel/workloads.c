@@ -86,6 +86,8 @@ struct wl_header {
 	uint64_t rng;           /* xorshift64* state: persistent, so runs resume */
 	uint64_t ops;
 	uint64_t total;         /* cbank: the balance every account started with, summed */
+	uint64_t epoch;         /* dirty: the snapshot interval of the last batch, plus one */
+	uint64_t batch;         /* dirty: batches so far */
 };
 
 struct wl_record {
@@ -203,9 +205,41 @@ static int cbank_check(void)
 	return hdr->magic == WL_MAGIC && sum == hdr->total ? 0 : 1;
 }
 
+/* dirty: a snapshot benchmark.  Once per snapshot interval (the first
+ * run() in each window of snapshot_ms ticks) it writes to dirty_pages
+ * distinct pages: the header and dirty_pages - 1 records chosen at random,
+ * each incremented, so every snapshot has exactly that many dirty pages,
+ * spread over the whole space.  Invariant: the counts sum to the number
+ * of increments (as ccounter). */
+static int dirty_boot(void *b, uint64_t s, uint64_t seed) { return self_boot(b, s, seed, 3); }
+static int dirty_attach(void *b, uint64_t s) { return self_attach(b, s, 3); }
+
+static long dirty_run(uint64_t budget)
+{
+	uint64_t epoch = timer_ms() / cmdline.snapshot_ms + 1;
+	if (epoch == hdr->epoch)
+		return (long)budget;
+	hdr->epoch = epoch;
+	hdr->batch++;
+	uint64_t n = hdr->npages - 1;
+	uint64_t want = cmdline.dirty_pages - 1 < n ? cmdline.dirty_pages - 1 : n;
+	for (uint64_t k = 0; k < want;) {
+		struct wl_record *r = record(1 + next_rand() % n);
+		if (r->touched == hdr->batch)
+			continue;       /* already written in this batch: reading faults nothing */
+		r->value++;
+		r->touched = hdr->batch;
+		hdr->ops++;
+		k++;
+	}
+	trace_workload_op(0x103, (uint32_t)hdr->ops);
+	return (long)budget;
+}
+
 static const struct workload selftests[] = {
 	{ "ccounter", ccounter_boot, ccounter_attach, ccounter_run, ccounter_check },
 	{ "cbank", cbank_boot, cbank_attach, cbank_run, cbank_check },
+	{ "dirty", dirty_boot, dirty_attach, dirty_run, ccounter_check },
 };
 
 static const char *const pvm_names[] = { "counter", "bank", "kv", "list" };
