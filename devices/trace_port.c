@@ -5,6 +5,11 @@
  * also open and close the trace's phase slices: the pause runs from
  * snapshot begin to pause end, the write-back from pause end to commit
  * begin, the commit from commit begin to the durable commit.
+ *
+ * PAUSE_END may carry a third argument, the snapshot's dirty page count,
+ * which the guest knows only once the pause has collected the dirty set;
+ * it becomes a snapshot_dirty record.  Older guests send two arguments
+ * and the count stays unknown in the trace.
  */
 #include <stdio.h>
 #include <string.h>
@@ -72,6 +77,8 @@ static void emit(struct trace_port *tp, unsigned code)
 		phase_to(tp, TRACE_PHASE_PAUSE);
 		break;
 	case ABI_EV_PAUSE_END:
+		if (ev.nargs > 2)
+			trace_snapshot_dirty(t, now, u64(a), a[2]);
 		phase_to(tp, TRACE_PHASE_WRITEBACK);
 		break;
 	case ABI_EV_PAGES_WRITTEN:

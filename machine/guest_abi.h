@@ -30,7 +30,8 @@
  * Arguments in order: */
 #define ABI_EV_BOOT             1   /* abi version */
 #define ABI_EV_SNAPSHOT_BEGIN   2   /* gen.lo gen.hi [dirty_pages]: pause begins */
-#define ABI_EV_PAUSE_END        3   /* gen.lo gen.hi: threads run again */
+#define ABI_EV_PAUSE_END        3   /* gen.lo gen.hi [dirty_pages]: threads run
+				       again; dirty_pages: pages the pause found dirty */
 #define ABI_EV_PAGES_WRITTEN    4   /* gen.lo gen.hi npages */
 #define ABI_EV_COMMIT           5   /* gen.lo gen.hi digest.lo digest.hi: durable */
 #define ABI_EV_RECOVERY_BEGIN   6   /* (none) */

@@ -93,6 +93,39 @@ static int attach_block(struct machine *m, char *err, size_t errlen)
 	return 0;
 }
 
+/* The PM write-pending queues into the trace, sampled at `now` (the
+ * approximate timing model only: fast mode has no queues).  The memory
+ * controller keeps each entry's drain time, which may lie in the future,
+ * and forgets entries lazily, so the sample is derived from what it
+ * exposes read-only: the entries still pending at `now`
+ * (memctrl_wpq_occupancy) and the writes the DIMMs have accepted, one per
+ * entry ever queued.  Entries that arrived since the last sample, less the
+ * growth of the queue, are the ones that drained; the record is stamped
+ * `now`, never a future drain time, so the trace stays in order.  An
+ * entry the controller retired a few ns ahead of `now` (its queueing
+ * latency) may count as drained that much early. */
+static void trace_wpq_sample(struct machine *m, sim_time_t now)
+{
+	if (!m->trace || !m->cpu || !m->cpu->timing)
+		return;
+	const struct memctrl *mc = &m->cpu->timing->mem.mc;
+	if (!mc->pm_size)
+		return;
+	uint64_t accepted = 0;
+	for (unsigned d = 0; d < mc->p.pm_dimms; d++)
+		accepted += mc->pm[d].writes;
+	unsigned occ = memctrl_wpq_occupancy(mc, true, now);
+	/* A counter that went backwards was a fresh model: start over. */
+	uint64_t arrived = accepted >= m->trace_wpq.accepted ? accepted - m->trace_wpq.accepted
+							      : accepted;
+	uint64_t before = m->trace_wpq.occupancy + arrived;
+	uint64_t lines = before > occ ? before - occ : 0;
+	if (lines || occ != m->trace_wpq.occupancy)
+		trace_wpq_drain(m->trace, now, lines, lines * 64, occ);
+	m->trace_wpq.accepted = accepted;
+	m->trace_wpq.occupancy = occ;
+}
+
 /* Persistence events into the trace (the observer of machine/persist.h).
  * The trace has four fence kinds: serializing instructions and I/O order
  * like mfence, so they are recorded as one. */
@@ -123,6 +156,10 @@ static void trace_persist_event(void *ctx, const struct persist_event *ev)
 	default:
 		break;
 	}
+	/* PM traffic is what moves the queues, so its events (not the block
+	 * device's) are where occupancy is worth sampling. */
+	if (ev->kind != PERSIST_EV_BLOCK_WRITE && ev->kind != PERSIST_EV_BLOCK_FLUSH)
+		trace_wpq_sample(m, now);
 }
 
 static void level(struct cache_config *c, const struct cache_level_config *l)
@@ -388,6 +425,8 @@ int machine_free(struct machine *m, char *err, size_t errlen)
 {
 	int rc = 0;
 	char e2[512];
+	if (m->trace)                           /* the last drains, before the model goes */
+		trace_wpq_sample(m, m->sim->now);
 	if (m->have_nv) {
 		if (nvdimm_power_fail(&m->nv, e2, sizeof e2)) {
 			snprintf(err, errlen, "%s", e2);

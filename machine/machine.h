@@ -84,6 +84,10 @@ struct machine {
 	struct pc_devices pc;
 	struct trace_port tp;
 	struct trace *trace;
+	struct {                        /* PM write-pending queues as last traced */
+		unsigned occupancy;
+		uint64_t accepted;      /* writes the PM DIMMs had accepted */
+	} trace_wpq;
 	struct cpu *cpu;
 	struct nvdimm nv;
 	bool have_nv;

@@ -127,9 +127,12 @@ static void on_slice(void *arg, const struct slice *s)
 		event(c, name, "snapshot", 'X', TID_SNAPSHOTS, s->begin);
 		ts(c, "dur", s->end - s->begin);
 		fprintf(c->out, ",\"args\":{\"generation\":%" PRIu64 ",\"outcome\":\"%s\","
-			"\"dirty_pages\":%" PRIu64 ",\"pages_written\":%" PRIu64,
-			sn->generation, snap_outcome_name(sn->outcome), sn->dirty_pages,
-			sn->pages_written);
+			"\"dirty_pages\":", sn->generation, snap_outcome_name(sn->outcome));
+		if (sn->dirty_known)
+			fprintf(c->out, "%" PRIu64, sn->dirty_pages);
+		else
+			fputs("null", c->out);
+		fprintf(c->out, ",\"pages_written\":%" PRIu64, sn->pages_written);
 		fprintf(c->out, ",\"pause_us\":%s", fmt_us(b, sn->phase[TRACE_PHASE_PAUSE]));
 		if (sn->outcome == SNAP_COMMITTED)
 			fprintf(c->out, ",\"digest\":\"0x%016" PRIx64 "\"", sn->digest);
@@ -188,6 +191,15 @@ static void on_event(struct chrome *c, const struct trace_scan *s, const struct 
 		c->dirty = ev->b;
 		counter(c, "dirty", "pages", ev->time, c->dirty);
 		break;
+	case TR_SNAPSHOT_DIRTY:
+		/* The count the pause found, less what is already written of
+		 * this snapshot (nothing, for a guest that reports in order). */
+		if (s->snap_open && s->snaps[s->nsnaps - 1].generation == ev->a) {
+			uint64_t done = s->snaps[s->nsnaps - 1].pages_written;
+			c->dirty = ev->b > done ? ev->b - done : 0;
+			counter(c, "dirty", "pages", ev->time, c->dirty);
+		}
+		break;
 	case TR_PAGES_WRITTEN:
 		c->dirty -= ev->b < c->dirty ? ev->b : c->dirty;
 		counter(c, "dirty", "pages", ev->time, c->dirty);
@@ -201,7 +213,8 @@ static void on_event(struct chrome *c, const struct trace_scan *s, const struct 
 		break;
 	case TR_WPQ_DRAIN:
 		counter(c, "WPQ", "occupancy", ev->time, ev->c);
-		counter(c, "persisted", "bytes", ev->time, s->persisted_bytes);
+		if (ev->b)              /* lines = 0 records move only the occupancy */
+			counter(c, "persisted", "bytes", ev->time, s->persisted_bytes);
 		break;
 	case TR_BLK_WRITE:
 		if (ev->c)

@@ -27,7 +27,7 @@ static void row(FILE *out, uint64_t seq, const struct trace_event *ev)
 	fprintf(out, "%" PRIu64 ",%" PRIu64 ",%s,%s,", seq, ev->time, fmt_us(b, ev->time),
 		trace_type_name(ev->type));
 	switch (ev->type) {
-	case TR_SNAPSHOT_BEGIN: case TR_PAGES_WRITTEN:
+	case TR_SNAPSHOT_BEGIN: case TR_PAGES_WRITTEN: case TR_SNAPSHOT_DIRTY:
 		fprintf(out, "%" PRIu64 ",%" PRIu64 ",,", ev->a, ev->b);
 		break;
 	case TR_COMMIT:
@@ -115,11 +115,14 @@ int trace_export_csv_snapshots(const char *path, FILE *out, char *err, size_t er
 		for (size_t i = 0; i < s.nsnaps; i++) {
 			const struct snap *sn = &s.snaps[i];
 			fprintf(out, "%" PRIu64 ",%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-				",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",",
+				",%" PRIu64 ",%" PRIu64 ",",
 				sn->generation, snap_outcome_name(sn->outcome), sn->begin, sn->end,
 				sn->end - sn->begin, sn->phase[TRACE_PHASE_PAUSE],
-				sn->phase[TRACE_PHASE_WRITEBACK], sn->phase[TRACE_PHASE_COMMIT],
-				sn->dirty_pages, sn->pages_written);
+				sn->phase[TRACE_PHASE_WRITEBACK], sn->phase[TRACE_PHASE_COMMIT]);
+			/* Unknown (an older guest): empty, not a misleading 0. */
+			if (sn->dirty_known)
+				fprintf(out, "%" PRIu64, sn->dirty_pages);
+			fprintf(out, ",%" PRIu64 ",", sn->pages_written);
 			if (sn->outcome == SNAP_COMMITTED)
 				fprintf(out, "0x%016" PRIx64, sn->digest);
 			putc('\n', out);

@@ -88,8 +88,9 @@ int trace_export_summary(const char *path, FILE *out, char *err, size_t errlen)
 		r.config_hash, r.seed, r.count, fmt_us(b, r.end_time), r.digest);
 
 	fprintf(out, "  \"snapshots\": {\n    \"begun\": %zu,\n    \"committed\": %" PRIu64 ",\n"
-		"    \"aborted\": %" PRIu64 ",\n    \"incomplete\": %" PRIu64 ",\n",
-		s.nsnaps, n_committed, n_aborted, n_incomplete);
+		"    \"aborted\": %" PRIu64 ",\n    \"incomplete\": %" PRIu64 ",\n"
+		"    \"dirty_unknown\": %" PRIu64 ",\n",
+		s.nsnaps, n_committed, n_aborted, n_incomplete, s.dirty_unknown);
 	stats(out, "latency_us", lat.v, lat.n, ",");
 	stats(out, "pause_us", s.phase_durs[TRACE_PHASE_PAUSE].v, s.phase_durs[TRACE_PHASE_PAUSE].n, ",");
 	stats(out, "writeback_us", s.phase_durs[TRACE_PHASE_WRITEBACK].v,
@@ -110,6 +111,9 @@ int trace_export_summary(const char *path, FILE *out, char *err, size_t errlen)
 		"    \"lost_at_power_fail\": %" PRIu64 "\n  },\n",
 		s.dirtied_bytes, s.snapshot_bytes, s.pm_stored_bytes, s.pm_media_bytes,
 		s.blk_media_bytes, media, s.persisted_bytes, s.blk_pending_bytes, s.lost_bytes);
+	fprintf(out, "  \"wpq\": {\"drains\": %" PRIu64 ", \"lines\": %" PRIu64
+		", \"max_occupancy\": %" PRIu64 "},\n",
+		s.wpq_drains, s.wpq_lines, s.wpq_max_occupancy);
 	fputs("  \"write_amplification\": ", out);
 	ratio(out, media, s.dirtied_bytes);
 	fputs(",\n  \"pm_write_amplification\": ", out);

@@ -23,6 +23,7 @@ tests_unit_test_traces_LDADD = $(LDADD) $(CHECK_LIBS)
 endif
 
 TESTS += tests/traces/export.sh tests/traces/errors.sh tests/traces/plot.sh tests/traces/checkers.sh \
-	tests/traces/insn.sh tests/traces/opt-levels.sh tests/traces/sweep.sh
+	tests/traces/insn.sh tests/traces/opt-levels.sh tests/traces/sweep.sh tests/traces/persist.sh
 EXTRA_DIST += tests/traces/lib.sh tests/traces/export.sh tests/traces/errors.sh tests/traces/plot.sh \
-	tests/traces/checkers.sh tests/traces/insn.sh tests/traces/opt-levels.sh tests/traces/sweep.sh
+	tests/traces/checkers.sh tests/traces/insn.sh tests/traces/opt-levels.sh tests/traces/sweep.sh \
+	tests/traces/persist.sh

@@ -35,7 +35,8 @@
 
 #define TRACE_MAGIC         "\x89PHTRC\r\n"     /* 8 bytes, see docs/traces.md */
 #define TRACE_MAGIC_LEN     8
-#define TRACE_VERSION       1
+#define TRACE_VERSION       2                   /* written; readers accept 1..2 */
+#define TRACE_VERSION_MIN   1                   /* oldest version readers accept */
 #define TRACE_HEADER_FIXED  34                  /* header bytes before the version string */
 #define TRACE_SIMVER_MAX    255
 #define TRACE_NAME_MAX      1024                /* longest interned string */
@@ -59,6 +60,7 @@ enum trace_type {
 	TR_WORKLOAD_OP = 0x15,          /* kind (name), count */
 	TR_PHASE_BEGIN = 0x16,          /* phase */
 	TR_PHASE_END = 0x17,            /* phase */
+	TR_SNAPSHOT_DIRTY = 0x18,       /* generation, dirty_pages (version 2) */
 
 	/* persistence model */
 	TR_PM_STORE = 0x20,             /* pa, len */
@@ -180,6 +182,17 @@ static inline void trace_snapshot_begin(struct trace *t, sim_time_t now,
 	trace_emit2(t, TR_SNAPSHOT_BEGIN, now, generation, dirty_pages);
 }
 
+/* The pause of `generation` found dirty_pages dirty pages: the guest
+ * knows the count only once its threads are stopped, after snapshot_begin
+ * was recorded, so it comes as its own record (format version 2). */
+static inline void trace_snapshot_dirty(struct trace *t, sim_time_t now,
+					uint64_t generation, uint64_t dirty_pages)
+{
+	if (TRACE_OFF(t))
+		return;
+	trace_emit2(t, TR_SNAPSHOT_DIRTY, now, generation, dirty_pages);
+}
+
 /* pages more pages of `generation` reached media since the last report. */
 static inline void trace_pages_written(struct trace *t, sim_time_t now,
 				       uint64_t generation, uint64_t pages)
@@ -263,7 +276,8 @@ static inline void trace_fence(struct trace *t, sim_time_t now, enum trace_fence
 }
 
 /* The WPQ wrote `lines` lines (`bytes` bytes) to media; `occupancy`
- * entries remain queued. */
+ * entries remain queued.  lines = 0 records a change of occupancy alone
+ * (entries arrived, none left). */
 static inline void trace_wpq_drain(struct trace *t, sim_time_t now, uint64_t lines,
 				   uint64_t bytes, uint64_t occupancy)
 {

@@ -120,9 +120,9 @@ int trace_reader_open(struct trace_reader *r, const char *path)
 			    have, TRACE_HEADER_FIXED);
 	const uint8_t *h = r->buf;
 	r->version = h[8] | (unsigned)h[9] << 8;
-	if (r->version != TRACE_VERSION)
-		return fail(r, "unsupported trace format version %u at offset 8 (this build reads version %d)",
-			    r->version, TRACE_VERSION);
+	if (r->version < TRACE_VERSION_MIN || r->version > TRACE_VERSION)
+		return fail(r, "unsupported trace format version %u at offset 8 (this build reads "
+			    "versions %d to %d)", r->version, TRACE_VERSION_MIN, TRACE_VERSION);
 	if (h[10] | h[11])
 		return fail(r, "corrupt header: unknown flags 0x%04x at offset 10", h[10] | h[11] << 8);
 	uint32_t hlen = h[12] | (uint32_t)h[13] << 8 | (uint32_t)h[14] << 16 | (uint32_t)h[15] << 24;
@@ -191,7 +191,9 @@ int trace_reader_next(struct trace_reader *r, struct trace_event *ev)
 			return fail(r, "truncated: no end record (the file ends at offset %" PRIu64 ")", off);
 		const uint8_t *rec = r->buf + r->pos;
 		unsigned type = rec[0];
-		if (!trace_type_name(type))
+		/* A type newer than the file's version is as foreign as an
+		 * unknown one: version 1 never had snapshot_dirty. */
+		if (!trace_type_name(type) || (type == TR_SNAPSHOT_DIRTY && r->version < 2))
 			return fail(r, "corrupt record at offset %" PRIu64 ": unknown record type 0x%02x",
 				    off, type);
 		struct cur c = {rec + 1, rec + have, false};
@@ -235,6 +237,7 @@ int trace_reader_next(struct trace_reader *r, struct trace_event *ev)
 			ev->b = u64le(&c);
 			break;
 		case TR_SNAPSHOT_BEGIN: case TR_PAGES_WRITTEN: case TR_PM_STORE: case TR_FLUSH:
+		case TR_SNAPSHOT_DIRTY:
 			ev->a = uv(&c);
 			ev->b = uv(&c);
 			break;

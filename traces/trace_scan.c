@@ -58,6 +58,8 @@ static void close_snap(struct trace_scan *s, sim_time_t t, enum snap_outcome o)
 	struct snap *sn = &s->snaps[s->nsnaps - 1];
 	sn->end = t;
 	sn->outcome = o;
+	if (!sn->dirty_known)
+		s->dirty_unknown++;
 	s->snap_open = false;
 	struct slice sl = {.kind = SLICE_SNAPSHOT, .begin = sn->begin, .end = t,
 			   .aborted = o != SNAP_COMMITTED, .snap = sn};
@@ -111,6 +113,9 @@ static void open_snap(struct trace_scan *s, const struct trace_event *ev)
 	memset(sn, 0, sizeof *sn);
 	sn->generation = ev->a;
 	sn->dirty_pages = ev->b;
+	/* Version 1 producers put 0 here when they did not know the count;
+	 * a snapshot_dirty record may still come and settle it. */
+	sn->dirty_known = ev->b != 0;
 	sn->begin = ev->time;
 	s->snap_open = true;
 }
@@ -125,6 +130,19 @@ void trace_scan_event(struct trace_scan *s, const struct trace_event *ev)
 		open_snap(s, ev);
 		s->dirtied_bytes += ev->b * TRACE_PAGE_SIZE;
 		break;
+	case TR_SNAPSHOT_DIRTY: {
+		struct snap *sn = s->snap_open ? &s->snaps[s->nsnaps - 1] : NULL;
+		if (!sn || sn->generation != ev->a) {
+			s->unmatched++;
+			break;
+		}
+		/* The pause's count replaces whatever snapshot_begin said. */
+		s->dirtied_bytes -= sn->dirty_pages * TRACE_PAGE_SIZE;
+		sn->dirty_pages = ev->b;
+		sn->dirty_known = true;
+		s->dirtied_bytes += ev->b * TRACE_PAGE_SIZE;
+		break;
+	}
 	case TR_PAGES_WRITTEN:
 		if (s->snap_open)
 			s->snaps[s->nsnaps - 1].pages_written += ev->b;
@@ -169,6 +187,12 @@ void trace_scan_event(struct trace_scan *s, const struct trace_event *ev)
 		s->pm_stored_bytes += ev->b;
 		break;
 	case TR_WPQ_DRAIN:
+		if (ev->a) {            /* lines = 0: an occupancy change alone */
+			s->wpq_drains++;
+			s->wpq_lines += ev->a;
+		}
+		if (ev->c > s->wpq_max_occupancy)
+			s->wpq_max_occupancy = ev->c;
 		s->pm_media_bytes += ev->b;
 		s->persisted_bytes += ev->b;
 		break;

@@ -41,6 +41,7 @@ struct snap {
 	sim_time_t begin, end;
 	sim_time_t phase[SCAN_PHASES];  /* time spent in each phase */
 	uint64_t dirty_pages, pages_written;
+	bool dirty_known;               /* a snapshot_dirty, or a non-zero snapshot_begin count */
 	uint64_t digest;                /* from the commit */
 	enum snap_outcome outcome;
 };
@@ -77,7 +78,7 @@ struct trace_scan {
 	uint64_t type_count[256];
 
 	/* bytes, as defined in docs/traces.md */
-	uint64_t dirtied_bytes;         /* 4096 x sum of snapshot_begin dirty_pages */
+	uint64_t dirtied_bytes;         /* 4096 x sum of the snapshots' dirty_pages */
 	uint64_t snapshot_bytes;        /* 4096 x sum of pages_written pages */
 	uint64_t pm_stored_bytes;       /* sum of pm_store len */
 	uint64_t pm_media_bytes;        /* sum of wpq_drain bytes */
@@ -86,6 +87,12 @@ struct trace_scan {
 	uint64_t blk_pending_bytes;     /* written without FUA, not yet flushed */
 	uint64_t lost_bytes;            /* pending when the power failed */
 	uint64_t workload_ops;
+	uint64_t dirty_unknown;         /* snapshots whose dirty page count never came */
+
+	/* write-pending queue, from wpq_drain records */
+	uint64_t wpq_drains;            /* wpq_drain records with lines > 0 */
+	uint64_t wpq_lines;             /* sum of their lines */
+	uint64_t wpq_max_occupancy;
 
 	struct snap *snaps;
 	size_t nsnaps, capsnaps;

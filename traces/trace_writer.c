@@ -386,6 +386,7 @@ const char *trace_type_name(unsigned type)
 	case TR_WORKLOAD_OP: return "workload_op";
 	case TR_PHASE_BEGIN: return "phase_begin";
 	case TR_PHASE_END: return "phase_end";
+	case TR_SNAPSHOT_DIRTY: return "snapshot_dirty";
 	case TR_PM_STORE: return "pm_store";
 	case TR_FLUSH: return "flush";
 	case TR_FENCE: return "fence";

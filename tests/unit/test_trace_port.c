@@ -8,6 +8,7 @@
 #include "machine/bus.h"
 #include "sim/sim.h"
 #include "traces/trace.h"
+#include "traces/trace_reader.h"
 
 static struct sim sim;
 static struct bus bus;
@@ -102,6 +103,48 @@ START_TEST(events_reach_the_trace)
 }
 END_TEST
 
+/* PAUSE_END's optional third argument, the dirty page count, becomes a
+ * snapshot_dirty record; without it (older guests) nothing is recorded
+ * and the count stays unknown. */
+START_TEST(pause_end_reports_dirty_pages)
+{
+	char path[] = "/tmp/phantom-tp-XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	char err[256];
+	struct trace *t = trace_open(path, &(struct trace_params){.seed = 1}, err, sizeof err);
+	ck_assert_msg(t != NULL, "%s", err);
+	tp.trace = t;
+	const uint32_t gen4[] = {4, 0}, dirty4[] = {4, 0, 37}, gen5[] = {5, 0};
+	event(ABI_EV_SNAPSHOT_BEGIN, 2, gen4);
+	sim.now += SIM_US;
+	event(ABI_EV_PAUSE_END, 3, dirty4);
+	event(ABI_EV_SNAPSHOT_BEGIN, 2, gen5);
+	event(ABI_EV_PAUSE_END, 2, gen5);
+	ck_assert_int_eq(trace_close(t, err, sizeof err), 0);
+	ck_assert_uint_eq(stats_get(&sim.stats, "trace_port.bad_events"), 0);
+
+	struct trace_reader r;
+	struct trace_event ev;
+	ck_assert_msg(trace_reader_open(&r, path) == 0, "%s", r.err);
+	unsigned dirty = 0;
+	int rc;
+	while ((rc = trace_reader_next(&r, &ev)) > 0) {
+		if (ev.type != TR_SNAPSHOT_DIRTY)
+			continue;
+		dirty++;
+		ck_assert_uint_eq(ev.a, 4);
+		ck_assert_uint_eq(ev.b, 37);
+		ck_assert_uint_eq(ev.time, SIM_US);
+	}
+	ck_assert_msg(rc == 0, "%s", r.err);
+	ck_assert_uint_eq(dirty, 1);
+	trace_reader_close(&r);
+	close(fd);
+	unlink(path);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("trace_port");
@@ -111,6 +154,7 @@ int main(void)
 	tcase_add_test(tc, commit_and_recovery_are_kept);
 	tcase_add_test(tc, bad_events_are_dropped_and_counted);
 	tcase_add_test(tc, events_reach_the_trace);
+	tcase_add_test(tc, pause_end_reports_dirty_pages);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

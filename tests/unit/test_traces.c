@@ -58,6 +58,7 @@ static void write_all_types(struct trace *t)
 	ck_assert_uint_eq(trace_intern(t, "put"), put);
 	trace_snapshot_begin(t, 1000, 7, 123);
 	trace_pages_written(t, 2000, 7, 100);
+	trace_snapshot_dirty(t, 2500, 7, UINT64_MAX);
 	trace_commit(t, 3000, 7, 0xdeadbeefcafef00dULL);
 	trace_recovery_begin(t, 4000);
 	trace_recovery_end(t, 5000, 7, UINT64_MAX, 0, 3);
@@ -107,6 +108,9 @@ START_TEST(round_trip_every_type)
 	ck_assert_uint_eq(ev.b, 123);
 	next_or_die(&r, &ev, TR_PAGES_WRITTEN, 2000);
 	ck_assert_uint_eq(ev.b, 100);
+	next_or_die(&r, &ev, TR_SNAPSHOT_DIRTY, 2500);
+	ck_assert_uint_eq(ev.a, 7);
+	ck_assert_uint_eq(ev.b, UINT64_MAX);
 	next_or_die(&r, &ev, TR_COMMIT, 3000);
 	ck_assert_uint_eq(ev.b, 0xdeadbeefcafef00dULL);
 	next_or_die(&r, &ev, TR_RECOVERY_BEGIN, 4000);
@@ -153,7 +157,7 @@ START_TEST(round_trip_every_type)
 	ck_assert_str_eq(ev.name, "x.level");
 	ck_assert_uint_eq(ev.b, UINT64_MAX);
 	ck_assert_int_eq(trace_reader_next(&r, &ev), 0);
-	ck_assert_uint_eq(r.count, 20);
+	ck_assert_uint_eq(r.count, 21);
 	ck_assert_int_eq(trace_reader_next(&r, &ev), 0);    /* stays at the end */
 	trace_reader_close(&r);
 	unlink(path);
@@ -343,13 +347,13 @@ START_TEST(csv_headers_are_fixed)
 	size_t len;
 	char *text = export_mem(trace_export_csv, path, &len);
 	ck_assert(strncmp(text, "seq,time_ps,time_us,type,arg1,arg2,arg3,arg4,name\n", 50) == 0);
-	ck_assert(strstr(text, "\n14,15000,0.015000,power_fail,99,,,,\"adr, \"\"quoted\"\"\"\n") != NULL);
+	ck_assert(strstr(text, "\n15,15000,0.015000,power_fail,99,,,,\"adr, \"\"quoted\"\"\"\n") != NULL);
 	free(text);
 	text = export_mem(trace_export_csv_snapshots, path, &len);
-	ck_assert(strncmp(text, "generation,outcome,begin_ps,end_ps,latency_ps,pause_ps,writeback_ps,"
-			  "commit_ps,dirty_pages,pages_written,digest\n"
-			  "7,committed,1000,3000,2000,0,0,0,123,100,0xdeadbeefcafef00d\n",
-			  strlen(trace_csv_snapshots_header) + 60) == 0);
+	/* dirty_pages: snapshot_dirty's count replaced snapshot_begin's */
+	ck_assert_str_eq(text, "generation,outcome,begin_ps,end_ps,latency_ps,pause_ps,writeback_ps,"
+			 "commit_ps,dirty_pages,pages_written,digest\n"
+			 "7,committed,1000,3000,2000,0,0,0,18446744073709551615,100,0xdeadbeefcafef00d\n");
 	free(text);
 	unlink(path);
 	free(path);
@@ -483,7 +487,7 @@ START_TEST(header_errors_are_exact)
 	spill(path, buf, len);
 	ck_assert(trace_validate(path, err, sizeof err) != 0);
 	snprintf(want, sizeof want, "%s: unsupported trace format version 9 at offset 8 "
-		 "(this build reads version 1)", path);
+		 "(this build reads versions %d to %d)", path, TRACE_VERSION_MIN, TRACE_VERSION);
 	ck_assert_str_eq(err, want);
 	buf[8] = TRACE_VERSION;
 
@@ -497,6 +501,133 @@ START_TEST(header_errors_are_exact)
 	ck_assert(trace_validate(path, err, sizeof err) != 0);
 	ck_assert_msg(strstr(err, ": truncated record at offset ") != NULL, "%s", err);
 	free(buf);
+	unlink(path);
+	free(path);
+}
+END_TEST
+
+/* The last 8 bytes of a trace are the end record's digest of everything
+ * before the end record, which is 12 bytes long when its dt is 0 and its
+ * count under 128: recompute it after patching a byte. */
+static void redigest(char *buf, size_t len)
+{
+	ck_assert_int_eq(buf[len - 12], TR_END);
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < len - 12; i++)
+		h = (h ^ (uint8_t)buf[i]) * 0x100000001b3ULL;
+	for (int i = 0; i < 8; i++)
+		buf[len - 8 + i] = (char)(h >> (8 * i));
+}
+
+/* Version 1 traces still read; a version 1 trace holding a record type
+ * that version 2 introduced is corrupt, as any unknown type is. */
+START_TEST(version_1_is_read)
+{
+	char *path = tmpname();
+	struct trace *t = open_or_die(path);
+	trace_snapshot_begin(t, 1000, 1, 3);
+	trace_commit(t, 2000, 1, 9);
+	close_or_die(t);
+	size_t len;
+	char *buf = slurp(path, &len);
+	char err[600], want[700];
+	buf[8] = 1;
+	redigest(buf, len);
+	spill(path, buf, len);
+	ck_assert_msg(trace_validate(path, err, sizeof err) == 0, "%s", err);
+	free(buf);
+
+	t = open_or_die(path);
+	trace_snapshot_begin(t, 1000, 1, 0);
+	trace_snapshot_dirty(t, 1500, 1, 3);
+	close_or_die(t);
+	buf = slurp(path, &len);
+	buf[8] = 1;
+	redigest(buf, len);
+	spill(path, buf, len);
+	ck_assert(trace_validate(path, err, sizeof err) != 0);
+	/* header 34 + "test-1.0", then snapshot_begin: type, size, dt (2
+	 * bytes for 1000), generation, dirty_pages */
+	snprintf(want, sizeof want, "%s: corrupt record at offset %d: unknown record type 0x18",
+		 path, TRACE_HEADER_FIXED + 8 + 6);
+	ck_assert_str_eq(err, want);
+	free(buf);
+	unlink(path);
+	free(path);
+}
+END_TEST
+
+/* The dirty page count arriving after snapshot_begin, unknown counts, and
+ * the WPQ records, through every export that shows them. */
+START_TEST(dirty_pages_and_wpq_exports)
+{
+	char *path = tmpname();
+	struct trace *t = open_or_die(path);
+	/* snapshot 1: count unknown at begin, 5 pages found by the pause */
+	trace_snapshot_begin(t, 1 * SIM_US, 1, 0);
+	trace_snapshot_dirty(t, 2 * SIM_US, 1, 5);
+	trace_wpq_drain(t, 3 * SIM_US, 0, 0, 2);      /* two lines queued */
+	trace_pages_written(t, 4 * SIM_US, 1, 2);
+	trace_wpq_drain(t, 5 * SIM_US, 2, 128, 0);    /* both drained */
+	trace_commit(t, 6 * SIM_US, 1, 11);
+	/* snapshot 2: an older guest, the count never comes */
+	trace_snapshot_begin(t, 10 * SIM_US, 2, 0);
+	trace_commit(t, 11 * SIM_US, 2, 12);
+	/* snapshot 3: a count at begin, replaced by the pause's */
+	trace_snapshot_begin(t, 20 * SIM_US, 3, 4);
+	trace_snapshot_dirty(t, 21 * SIM_US, 3, 1);
+	trace_snapshot_dirty(t, 22 * SIM_US, 9, 1);   /* not the open snapshot */
+	trace_commit(t, 23 * SIM_US, 3, 13);
+	close_or_die(t);
+
+	size_t len;
+	char *text = export_mem(trace_export_summary, path, &len);
+	cJSON *root = cJSON_Parse(text);
+	ck_assert_msg(root != NULL, "summary is not JSON");
+	cJSON *bytes = cJSON_GetObjectItem(root, "bytes");
+	ck_assert_double_eq(cJSON_GetObjectItem(bytes, "dirtied")->valuedouble, 6 * 4096);
+	ck_assert_double_eq(cJSON_GetObjectItem(bytes, "pm_media")->valuedouble, 128);
+	ck_assert_double_eq(cJSON_GetObjectItem(bytes, "media")->valuedouble, 128);
+	ck_assert_double_eq(cJSON_GetObjectItem(bytes, "persisted")->valuedouble, 128);
+	cJSON *snaps = cJSON_GetObjectItem(root, "snapshots");
+	ck_assert_int_eq(cJSON_GetObjectItem(snaps, "dirty_unknown")->valueint, 1);
+	cJSON *wpq = cJSON_GetObjectItem(root, "wpq");
+	ck_assert_int_eq(cJSON_GetObjectItem(wpq, "drains")->valueint, 1);
+	ck_assert_int_eq(cJSON_GetObjectItem(wpq, "lines")->valueint, 2);
+	ck_assert_int_eq(cJSON_GetObjectItem(wpq, "max_occupancy")->valueint, 2);
+	ck_assert_int_eq(cJSON_GetObjectItem(root, "unmatched")->valueint, 1);
+	cJSON *counts = cJSON_GetObjectItem(root, "event_counts");
+	ck_assert_int_eq(cJSON_GetObjectItem(counts, "snapshot_dirty")->valueint, 3);
+	ck_assert_int_eq(cJSON_GetObjectItem(counts, "wpq_drain")->valueint, 2);
+	cJSON_Delete(root);
+	free(text);
+
+	text = export_mem(trace_export_chrome, path, &len);
+	ck_assert_msg(cJSON_Parse(text) != NULL, "chrome export is not JSON");
+	/* the pause's count, then what is left after the pages written */
+	ck_assert(strstr(text, "{\"name\":\"dirty\",\"cat\":\"counter\",\"ph\":\"C\",\"ts\":2.000000,"
+			 "\"pid\":1,\"tid\":0,\"args\":{\"pages\":5}}") != NULL);
+	ck_assert(strstr(text, "\"ts\":4.000000,\"pid\":1,\"tid\":0,\"args\":{\"pages\":3}}") != NULL);
+	ck_assert(strstr(text, "{\"name\":\"WPQ\",\"cat\":\"counter\",\"ph\":\"C\",\"ts\":3.000000,"
+			 "\"pid\":1,\"tid\":0,\"args\":{\"occupancy\":2}}") != NULL);
+	ck_assert(strstr(text, "{\"name\":\"WPQ\",\"cat\":\"counter\",\"ph\":\"C\",\"ts\":5.000000,"
+			 "\"pid\":1,\"tid\":0,\"args\":{\"occupancy\":0}}") != NULL);
+	/* persisted bytes move only with a drain that wrote something */
+	ck_assert(strstr(text, "\"ts\":3.000000,\"pid\":1,\"tid\":0,\"args\":{\"bytes\"") == NULL);
+	ck_assert(strstr(text, "\"ts\":5.000000,\"pid\":1,\"tid\":0,\"args\":{\"bytes\":128}}") != NULL);
+	ck_assert(strstr(text, "\"generation\":1,\"outcome\":\"committed\",\"dirty_pages\":5,") != NULL);
+	ck_assert(strstr(text, "\"generation\":2,\"outcome\":\"committed\",\"dirty_pages\":null,") != NULL);
+	ck_assert(strstr(text, "\"generation\":3,\"outcome\":\"committed\",\"dirty_pages\":1,") != NULL);
+	free(text);
+
+	text = export_mem(trace_export_csv_snapshots, path, &len);
+	ck_assert(strstr(text, "\n1,committed,1000000,6000000,5000000,0,0,0,5,2,0x000000000000000b\n") != NULL);
+	ck_assert(strstr(text, "\n2,committed,10000000,11000000,1000000,0,0,0,,0,0x000000000000000c\n") != NULL);
+	free(text);
+	text = export_mem(trace_export_csv, path, &len);
+	ck_assert(strstr(text, ",2.000000,snapshot_dirty,1,5,,,\n") != NULL);
+	ck_assert(strstr(text, ",3.000000,wpq_drain,0,0,2,,\n") != NULL);
+	free(text);
 	unlink(path);
 	free(path);
 }
@@ -573,7 +704,7 @@ static uint64_t field(struct rng *r)
 START_TEST(random_events_export_cleanly)
 {
 	static const enum trace_type types[] = {
-		TR_SNAPSHOT_BEGIN, TR_PAGES_WRITTEN, TR_COMMIT, TR_RECOVERY_BEGIN,
+		TR_SNAPSHOT_BEGIN, TR_SNAPSHOT_DIRTY, TR_PAGES_WRITTEN, TR_COMMIT, TR_RECOVERY_BEGIN,
 		TR_RECOVERY_END, TR_WORKLOAD_OP, TR_PHASE_BEGIN, TR_PHASE_END, TR_PM_STORE,
 		TR_FLUSH, TR_FENCE, TR_WPQ_DRAIN, TR_BLK_WRITE, TR_BLK_FLUSH, TR_POWER_FAIL,
 		TR_RECOVERY, TR_INTERRUPT, TR_QUEUE_DEPTH, TR_INSN, TR_COUNTER,
@@ -656,9 +787,11 @@ static Suite *traces_suite(void)
 	tcase_add_test(tc, every_byte_flip_is_reported);
 	tcase_add_test(tc, random_damage_is_reported);
 	tcase_add_test(tc, header_errors_are_exact);
+	tcase_add_test(tc, version_1_is_read);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("exports");
 	tcase_add_test(tc, summary_statistics);
+	tcase_add_test(tc, dirty_pages_and_wpq_exports);
 	tcase_add_test(tc, csv_headers_are_fixed);
 	tcase_add_test(tc, chrome_export_is_json);
 	tcase_add_test(tc, random_events_export_cleanly);
