@@ -73,9 +73,12 @@ static double persist(uint64_t base, bool nt, struct rng *r)
 	return (double)total / N / 1000.0;
 }
 
+enum op { READ, CLWB, NTSTORE };
+
 /* Bytes per simulated second for `total` bytes in accesses of `size`
- * (sequential or random), reads or non-temporal writes. */
-static double bandwidth(uint64_t base, uint64_t size, bool sequential, bool write, struct rng *r)
+ * (sequential or random): loads, stores each followed by a clwb, or
+ * non-temporal stores; one fence at the end for the writes. */
+static double bandwidth(uint64_t base, uint64_t size, bool sequential, enum op op, struct rng *r)
 {
 	const uint64_t total = 32ull << 20;
 	sim_time_t t0 = now;
@@ -83,13 +86,17 @@ static double bandwidth(uint64_t base, uint64_t size, bool sequential, bool writ
 	for (uint64_t done = 0; done < total; done += size) {
 		a = sequential ? base + done : base + rng_below(r, REGION / size) * size;
 		for (uint64_t off = 0; off < size; off += 64) {
-			if (write)
+			if (op == NTSTORE) {
 				now = memhier_ntstore(&h, a + off, 64, now);
-			else
+			} else if (op == CLWB) {
+				now = memhier_store(&h, a + off, now);
+				now = memhier_flush(&h, a + off, true, now);
+			} else {
 				now = memhier_load(&h, a + off, now);
+			}
 		}
 	}
-	if (write)
+	if (op != READ)
 		now = memhier_fence(&h, now);
 	return (double)total / ((double)(now - t0) / 1e12) / 1e9;
 }
@@ -123,19 +130,20 @@ int main(int argc, char **argv)
 	fresh(latency_pf);
 	row("PM persist: ntstore + sfence", persist(PM_BASE, true, &r), 100, "ns");
 
-	printf("\nsingle-thread bandwidth (GB/s; shape: seq > rand, 256 B > 64 B, writes << reads)\n");
+	printf("\nsingle-thread bandwidth (GB/s; clwb = store + clwb per line)\n");
 	const uint64_t sizes[] = {64, 256, 4096};
-	for (int w = 0; w < 2; w++)
+	static const char *const opname[] = {"read", "clwb", "ntstore"};
+	for (int op = READ; op <= NTSTORE; op++)
 		for (int s = 0; s < 3; s++)
 			for (int seq = 1; seq >= 0; seq--) {
 				char what[64];
 				fresh(8);
-				snprintf(what, sizeof what, "PM %s %s %4llu B", w ? "ntstore" : "read",
+				snprintf(what, sizeof what, "PM %s %s %4llu B", opname[op],
 					 seq ? "seq " : "rand", (unsigned long long)sizes[s]);
-				row(what, bandwidth(PM_BASE, sizes[s], seq, w, &r), 0, "GB/s");
+				row(what, bandwidth(PM_BASE, sizes[s], seq, (enum op)op, &r), 0, "GB/s");
 			}
 	fresh(8);
-	row("DRAM read seq 4096 B", bandwidth(1ull << 30, 4096, true, false, &r), 0, "GB/s");
+	row("DRAM read seq 4096 B", bandwidth(1ull << 30, 4096, true, READ, &r), 0, "GB/s");
 	memhier_free(&h);
 	return 0;
 }

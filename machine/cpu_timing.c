@@ -77,6 +77,10 @@ void cpu_timing_default_params(struct cpu_timing_params *p)
 	p->page_walk = 30;
 	/* Agner Fog, microarchitecture guide, Skylake: 15-20 cycles. */
 	p->mispredict = 16;
+	/* A port access crosses to the platform's legacy devices: about
+	 * 1 µs, the delay Linux's outb_p gets from a write to port 0x80
+	 * (arch/x86/kernel/io_delay.c bounds it by 2 µs). */
+	p->port_io = 1000 * SIM_NS;
 }
 
 void cpu_timing_set_clock(struct cpu_timing_params *p, sim_time_t cycle_ps)
@@ -153,6 +157,8 @@ void cpu_timing_stats(const struct cpu_timing *t, struct stats *st)
 	put(st, "timing.flushes", h->flushes);
 	put(st, "timing.flush_writebacks", h->flush_writebacks);
 	put(st, "timing.ntstores", h->ntstores);
+	put(st, "timing.ntstore_stalls", h->nt_stalls);
+	put(st, "timing.flush_stalls", h->flush_stalls);
 	put(st, "timing.fences", h->fences);
 	put(st, "timing.mc_reads", h->mc.reads);
 	put(st, "timing.mc_writes", h->mc.writes);
@@ -430,6 +436,8 @@ sim_time_t cpu_timing_retire(struct cpu_timing *t, struct cpu *c, struct insn *i
 		if (port == ABI_PORT_TRACE_ARG || port == ABI_PORT_TRACE_EMIT)
 			return now;
 		now = memhier_fence(&t->mem, now) - t->p.mem.cycle;
+		/* The access itself goes out to the device and back. */
+		cost += t->p.port_io;
 		break;
 	}
 	default:

@@ -58,6 +58,7 @@ struct cpu_timing_params {
 	unsigned stlb_hit;                      /* cycles */
 	unsigned page_walk;                     /* cycles, STLB miss */
 	unsigned mispredict;                    /* cycles */
+	sim_time_t port_io;                     /* in/out round trip to a device */
 };
 
 struct cpu_timing {

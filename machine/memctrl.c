@@ -9,6 +9,7 @@ void memctrl_default_params(struct memctrl_params *p)
 		.uncore = 13 * SIM_NS,          /* calibrated: DRAM idle latency */
 		.imc = 10 * SIM_NS,
 		.write_ack = 40 * SIM_NS,       /* calibrated: persist latency */
+		.write_issue = 3 * SIM_NS,      /* 64 B burst on a DDR4-2666 / DDR-T channel */
 		.wpq_entries = 16,
 		.dram_channels = 6,             /* reference platform: 6 per socket */
 		.pm_dimms = 6,
@@ -129,14 +130,19 @@ sim_time_t memctrl_write(struct memctrl *m, uint64_t pa, sim_time_t now)
 		at = free_at;
 		wpq_retire(q, at);
 	}
-	/* Entries drain in order: this one starts when the previous is out. */
-	sim_time_t start = at;
-	if (q->n) {
-		sim_time_t prev = q->drained[(q->head + q->n - 1) % WPQ_MAX];
-		start = prev > at ? prev : at;
-	}
+	/* Entries leave in order, one burst apart on the channel: the iMC
+	 * does not wait for one write to be accepted before it sends the
+	 * next (DDR-T writes are posted).  An entry has drained when the
+	 * device has accepted it, which is never before the entry ahead. */
+	sim_time_t start = at > q->issue_free ? at : q->issue_free;
+	q->issue_free = start + m->p.write_issue;
 	sim_time_t drained = pm ? optane_write(&m->pm[i], local, start)
 				: dram_access(&m->dram[i], local, start);
+	if (q->n) {
+		sim_time_t prev = q->drained[(q->head + q->n - 1) % WPQ_MAX];
+		if (drained < prev)
+			drained = prev;
+	}
 	unsigned slot = (q->head + q->n) % WPQ_MAX;
 	q->addr[slot] = pa & ~63ull;
 	q->drained[slot] = drained;

@@ -3,7 +3,9 @@
  * It routes each 64-byte request by physical address: DRAM ranges to DDR4
  * channels, the persistent-memory range to Optane DIMMs interleaved with a
  * fixed stride (4 KiB on the reference platform).  Writes enter a
- * write-pending queue (WPQ) per DIMM or channel and drain in order; under
+ * write-pending queue (WPQ) per DIMM or channel and drain in order,
+ * pipelined one burst apart (a full queue means the device is refusing
+ * writes, not that the channel is slow); under
  * ADR the WPQ is the persistence point, so the time a write is accepted
  * into it is the time a flush-and-fence can complete.  Reads of a line
  * still in a WPQ are forwarded from it.
@@ -23,6 +25,7 @@ struct memctrl_params {
 	sim_time_t uncore;              /* LLC miss to iMC and back, total */
 	sim_time_t imc;                 /* iMC scheduling, per request */
 	sim_time_t write_ack;           /* WPQ insertion and its acknowledgement */
+	sim_time_t write_issue;         /* WPQ to device: one write per this interval */
 	unsigned wpq_entries;           /* per DIMM or channel */
 	unsigned dram_channels;
 	unsigned pm_dimms;
@@ -34,7 +37,8 @@ struct memctrl_params {
 
 struct wpq {
 	uint64_t addr[WPQ_MAX];
-	sim_time_t drained[WPQ_MAX];    /* when each entry left for the DIMM */
+	sim_time_t drained[WPQ_MAX];    /* when the device accepted each entry */
+	sim_time_t issue_free;          /* when the next entry can be sent */
 	unsigned head, n;
 };
 

@@ -14,8 +14,10 @@
  *              line-fill buffer is busy;
  *   clwb,      start a write-back of a dirty line to the memory controller
  *   clflushopt and retire; the time its acceptance is acknowledged is
- *              remembered for the next fence;
- *   ntstore    fills a write-combining buffer; a full one is sent on;
+ *              remembered for the next fence; at most flush_inflight
+ *              write-backs are unacknowledged, a further one waits;
+ *   ntstore    fills a write-combining buffer; a full one is sent on, at
+ *              most nt_inflight of them unacknowledged at once;
  *   sfence     waits for every pending write-back and write-combining
  *              buffer to be accepted by the memory controller's WPQ.
  *
@@ -42,6 +44,8 @@ struct memhier_params {
 	struct cache_config l1i, l1d, l2, llc;  /* l1i.size 0: no L1I model */
 	sim_time_t cycle;               /* ps per core cycle */
 	unsigned lfb;                   /* line-fill buffers (10 on Skylake-SP) */
+	unsigned nt_inflight;           /* WC buffers sent and not yet acknowledged */
+	unsigned flush_inflight;        /* clwb/clflushopt write-backs not yet acknowledged */
 	unsigned prefetch_degree;       /* lines fetched ahead; 0 = off */
 	struct memctrl_params mc;
 };
@@ -81,11 +85,12 @@ struct memhier {
 	uint64_t recent[MEMHIER_RECENT];        /* lines known in L1D (memhier.c) */
 	uint64_t clock;
 	sim_time_t persist_done;        /* latest pending write-back ack */
+	sim_time_t flush_ack[MEMHIER_MAX_LFB];  /* flush write-backs in flight */
 	memhier_writeback_fn *writeback;
 	void *writeback_ctx;
 	uint64_t ifetches, l1i_misses;
 	uint64_t loads, stores, l1_misses, llc_misses, prefetches, lfb_stalls,
-		 flushes, flush_writebacks, ntstores, fences;
+		 flushes, flush_writebacks, ntstores, fences, nt_stalls, flush_stalls;
 };
 
 void memhier_default_params(struct memhier_params *p);

@@ -12,7 +12,10 @@
  * the write amplification of small random writes.  Write-backs overlap
  * with the request that caused them but occupy the media, and once more
  * than write_backlog of them are queued, new writes wait: that is the
- * back-pressure the memory controller's write-pending queue sees.
+ * back-pressure the memory controller's write-pending queue sees.  The
+ * backlog is one 4 KiB interleave chunk (16 XPLines): a DIMM takes a
+ * sequential stream's whole chunk and writes it back while the stream
+ * moves on to the other DIMMs (docs/timing.md).
  */
 #include <stdlib.h>
 #include "machine/optane.h"
@@ -29,7 +32,7 @@ void optane_default_params(struct optane_params *p)
 		.xpbuffer_lines = 64,           /* 16 KiB, FAST 2020 / VANS */
 		.ait_entries = 4096,            /* VANS: 16 MiB of 4 KiB blocks */
 		.media_units = 2,               /* calibrated: per-DIMM bandwidth */
-		.write_backlog = 4,
+		.write_backlog = 16,            /* calibrated: FAST 2020 interleaved ntstores */
 	};
 }
 

@@ -204,6 +204,35 @@ START_TEST(optane_media_bounds_bandwidth)
 }
 END_TEST
 
+START_TEST(optane_buffer_absorbs_an_interleave_chunk)
+{
+	struct optane_params p;
+	struct optane_dimm d;
+	optane_default_params(&p);
+	optane_init(&d, &p);
+	/* Fill the XPBuffer with full lines, then write one more 4 KiB
+	 * interleave chunk (16 XPLines), every write arriving at 0: the
+	 * chunk's 16 write-backs queue in the background and no write waits
+	 * for the media. */
+	sim_time_t worst = 0;
+	uint64_t lines = p.xpbuffer_lines + AIT_BLOCK / XPLINE;
+	for (uint64_t a = 0; a < lines * XPLINE; a += 64) {
+		sim_time_t t = optane_write(&d, a, 0);
+		worst = t > worst ? t : worst;
+	}
+	ck_assert_uint_eq(d.media_writes, AIT_BLOCK / XPLINE);
+	ck_assert_uint_le(worst, p.ddrt + p.ait_miss + p.buffer_write);
+	/* Sustained writing is still bounded by the media: 200 more lines
+	 * wait for all but write_backlog of their write-backs. */
+	for (uint64_t a = lines * XPLINE; a < (lines + 200) * XPLINE; a += 64) {
+		sim_time_t t = optane_write(&d, a, 0);
+		worst = t > worst ? t : worst;
+	}
+	ck_assert_uint_ge(worst, (200 + 16 - p.write_backlog) * p.media_write / p.media_units);
+	optane_free(&d);
+}
+END_TEST
+
 /* --- DRAM, memory controller ------------------------------------------- */
 
 START_TEST(dram_row_buffer)
@@ -251,6 +280,31 @@ START_TEST(memctrl_interleave_and_wpq)
 	uint64_t before = m.pm[0].reads + m.pm[0].writes;
 	memctrl_read(&m, 4096, 0);
 	ck_assert_uint_eq(m.pm[0].reads + m.pm[0].writes, before);
+	memctrl_free(&m);
+}
+END_TEST
+
+START_TEST(memctrl_wpq_drains_pipelined)
+{
+	struct memctrl_params p;
+	struct memctrl m;
+	memctrl_default_params(&p);
+	memctrl_init(&m, &p, 1ull << 32, 1ull << 30);
+	/* A line's worth of writes to one DIMM, all at 0: the iMC sends them
+	 * one burst apart, it does not wait for each to be accepted. */
+	for (uint64_t i = 0; i < p.wpq_entries; i++)
+		memctrl_write(&m, (1ull << 32) + i * 64, 0);
+	ck_assert_uint_eq(m.wpq_full_stalls, 0);
+	sim_time_t first = p.uncore / 2 + p.imc + p.optane.ddrt + p.optane.ait_miss +
+			   p.optane.buffer_write;        /* the AIT miss is the first's */
+	ck_assert_uint_gt(memctrl_wpq_occupancy(&m, true, first - 1), 0);
+	ck_assert_uint_eq(memctrl_wpq_occupancy(&m, true, first + p.wpq_entries * p.write_issue), 0);
+	/* and in order: the queue never reports an entry drained before the
+	 * one ahead of it */
+	const struct wpq *q = &m.pm_wpq[0];
+	for (unsigned k = 1; k < q->n; k++)
+		ck_assert_uint_ge(q->drained[(q->head + k) % WPQ_MAX],
+				  q->drained[(q->head + k - 1) % WPQ_MAX]);
 	memctrl_free(&m);
 }
 END_TEST
@@ -334,6 +388,71 @@ START_TEST(flush_and_fence)
 }
 END_TEST
 
+static struct memhier hier_limits(unsigned nt, unsigned fl)
+{
+	struct memhier h;
+	struct memhier_params p;
+	const char *why;
+	memhier_default_params(&p);
+	p.prefetch_degree = 0;
+	p.nt_inflight = nt;
+	p.flush_inflight = fl;
+	ck_assert_int_eq(memhier_init(&h, &p, 1ull << 32, 1ull << 30, &why), 0);
+	return h;
+}
+
+START_TEST(ntstores_in_flight_are_bounded)
+{
+	/* 256 full-line ntstores: with nt_inflight lines on their way the
+	 * stream runs at most nt_inflight lines per acknowledgement. */
+	struct memhier a = hier_limits(6, 2), b = hier_limits(10, 2);
+	sim_time_t ta = 0, tb = 0;
+	for (uint64_t i = 0; i < 256; i++) {
+		ta = memhier_ntstore(&a, (1ull << 32) + i * 64, 64, ta);
+		tb = memhier_ntstore(&b, (1ull << 32) + i * 64, 64, tb);
+	}
+	ta = memhier_fence(&a, ta);
+	tb = memhier_fence(&b, tb);
+	ck_assert_uint_gt(a.nt_stalls, 0);
+	ck_assert_uint_gt(ta, tb);
+	/* each acknowledgement takes at least the iMC and WPQ ack */
+	sim_time_t ack = a.p.mc.imc + a.p.mc.write_ack;
+	ck_assert_uint_ge(ta, 256 / 6 * ack);
+	memhier_free(&a);
+	memhier_free(&b);
+}
+END_TEST
+
+START_TEST(flush_write_backs_in_flight_are_bounded)
+{
+	struct memhier a = hier_limits(6, 2), b = hier_limits(6, 16);
+	sim_time_t ta = 0, tb = 0;
+	/* dirty 64 lines and let their fills land */
+	for (uint64_t i = 0; i < 64; i++) {
+		ta = memhier_load(&a, (1ull << 32) + i * 64, ta);
+		ta = memhier_store(&a, (1ull << 32) + i * 64, ta);
+		tb = memhier_load(&b, (1ull << 32) + i * 64, tb);
+		tb = memhier_store(&b, (1ull << 32) + i * 64, tb);
+	}
+	sim_time_t a0 = ta, b0 = tb;
+	for (uint64_t i = 0; i < 64; i++) {
+		ta = memhier_flush(&a, (1ull << 32) + i * 64, true, ta);
+		tb = memhier_flush(&b, (1ull << 32) + i * 64, true, tb);
+	}
+	ck_assert_uint_gt(a.flush_stalls, 0);
+	ck_assert_uint_gt(ta - a0, tb - b0);
+	ck_assert_uint_ge(ta - a0, 62 / 2 * (a.p.mc.imc + a.p.mc.write_ack));
+	/* flushing clean lines takes no slot */
+	uint64_t stalls = a.flush_stalls;
+	sim_time_t t = memhier_fence(&a, ta);
+	for (uint64_t i = 0; i < 64; i++)
+		t = memhier_flush(&a, (1ull << 32) + i * 64, true, t);
+	ck_assert_uint_eq(a.flush_stalls, stalls);
+	memhier_free(&a);
+	memhier_free(&b);
+}
+END_TEST
+
 static Suite *timing_suite_memory(void)
 {
 	Suite *s = suite_create("memory");
@@ -341,11 +460,15 @@ static Suite *timing_suite_memory(void)
 	tcase_add_test(t, optane_xpline_and_ait);
 	tcase_add_test(t, optane_partial_lines_read_modify_write);
 	tcase_add_test(t, optane_media_bounds_bandwidth);
+	tcase_add_test(t, optane_buffer_absorbs_an_interleave_chunk);
 	tcase_add_test(t, dram_row_buffer);
 	tcase_add_test(t, memctrl_interleave_and_wpq);
+	tcase_add_test(t, memctrl_wpq_drains_pipelined);
 	tcase_add_test(t, hierarchy_hits_and_misses);
 	tcase_add_test(t, prefetcher_hides_sequential_misses);
 	tcase_add_test(t, flush_and_fence);
+	tcase_add_test(t, ntstores_in_flight_are_bounded);
+	tcase_add_test(t, flush_write_backs_in_flight_are_bounded);
 	suite_add_tcase(s, t);
 	return s;
 }
