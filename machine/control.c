@@ -30,7 +30,7 @@ void op_push_R(struct cpu *c, const struct insn *i)
 
 void op_pop_R(struct cpu *c, const struct insn *i)
 {
-	uint64_t v = mem_read(c, c->gpr[CPU_RSP], i->osz);
+	uint64_t v = stack_read(c, c->gpr[CPU_RSP], i->osz);
 	c->gpr[CPU_RSP] += i->osz;
 	reg_write(c, i, i->reg, i->osz, v);     /* pop rsp: the loaded value wins */
 }
@@ -48,7 +48,7 @@ void op_push_E(struct cpu *c, const struct insn *i)
 void op_pop_E(struct cpu *c, const struct insn *i)
 {
 	uint64_t old = c->gpr[CPU_RSP];
-	uint64_t v = mem_read(c, old, i->osz);
+	uint64_t v = stack_read(c, old, i->osz);
 	if (i->mod3) {
 		c->gpr[CPU_RSP] = old + i->osz;
 		reg_write(c, i, i->rm, i->osz, v);
@@ -95,19 +95,19 @@ void op_enter(struct cpu *c, const struct insn *i)
 	/* Everything the instruction will store, checked before any store. */
 	uint64_t frame = rsp - 8;
 	uint64_t low = frame - 8 * (uint64_t)level;
-	mem_check_write(c, low, (unsigned)(rsp - low));
+	stack_check_write(c, low, (unsigned)(rsp - low));
 	uint64_t saved[32];
 	for (unsigned k = 1; k < level; k++)
-		saved[k] = mem_read(c, rbp - 8 * k, 8);
-	mem_write(c, frame, 8, rbp);
+		saved[k] = stack_read(c, rbp - 8 * k, 8);
+	stack_write(c, frame, 8, rbp);
 	uint64_t sp = frame;
 	for (unsigned k = 1; k < level; k++) {
 		sp -= 8;
-		mem_write(c, sp, 8, saved[k]);
+		stack_write(c, sp, 8, saved[k]);
 	}
 	if (level) {
 		sp -= 8;
-		mem_write(c, sp, 8, frame);
+		stack_write(c, sp, 8, frame);
 	}
 	c->gpr[CPU_RBP] = frame;
 	c->gpr[CPU_RSP] = sp - size;
@@ -115,7 +115,7 @@ void op_enter(struct cpu *c, const struct insn *i)
 
 void op_leave(struct cpu *c, const struct insn *i)
 {
-	uint64_t v = mem_read(c, c->gpr[CPU_RBP], i->osz);
+	uint64_t v = stack_read(c, c->gpr[CPU_RBP], i->osz);
 	c->gpr[CPU_RSP] = c->gpr[CPU_RBP] + i->osz;
 	reg_write(c, i, CPU_RBP, i->osz, v);
 }
@@ -155,7 +155,7 @@ void op_call_E(struct cpu *c, const struct insn *i)
 
 void op_ret(struct cpu *c, const struct insn *i)
 {
-	uint64_t t = mem_read(c, c->gpr[CPU_RSP], 8);
+	uint64_t t = stack_read(c, c->gpr[CPU_RSP], 8);
 	branch(c, t);
 	c->gpr[CPU_RSP] += 8 + (i->opcode == 0xC2 ? (i->imm & 0xffff) : 0);
 }

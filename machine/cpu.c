@@ -58,6 +58,7 @@ _Noreturn void cpu_fault(struct cpu *c, unsigned vector, uint32_t error)
 {
 	c->exc_vector = (uint8_t)vector;
 	c->exc_error = error;
+	c->stack_acc = false;
 	longjmp(c->fault, 1);
 }
 
@@ -109,7 +110,7 @@ static struct bus_region *translate(struct cpu *c, uint64_t la, unsigned acc)
 	if (c->bus->generation != c->bus_generation)
 		cpu_flush_caches(c);
 	if (!canonical(la))
-		cpu_gp0(c);
+		cpu_noncanonical(c, acc);
 	struct bus_region *r = bus_find(c->bus, la);
 	if (!r || !(r->flags & acc)) {
 		c->cr2 = la;
@@ -118,6 +119,63 @@ static struct bus_region *translate(struct cpu *c, uint64_t la, unsigned acc)
 		cpu_fault(c, CPU_EXC_PF, err);
 	}
 	return r;
+}
+
+/* The instruction executing at c->rip, for the fault path only: it is in
+ * the decode cache, or on the dead list if a store of its own dropped it
+ * (dead instructions are freed between instructions). */
+static const struct insn *executing(const struct cpu *c)
+{
+	for (const struct insn *i = c->dcache[hash64(c->rip, c->dcache_buckets)]; i; i = i->next)
+		if (i->rip == c->rip)
+			return i;
+	for (const struct insn *i = c->dead; i; i = i->next)
+		if (i->rip == c->rip)
+			return i;
+	return NULL;
+}
+
+/* SDM Vol. 3 6.15 (interrupt 12): in 64-bit mode a non-canonical address
+ * in a reference through SS raises #SS(0), any other #GP(0).  SS is the
+ * segment of implicit stack accesses (c->stack_acc, set by the stack
+ * helpers of exec.h and by event delivery) and of an explicit memory
+ * operand whose base register is rsp or rbp (not r12/r13, not an index)
+ * without an fs/gs override; cs/ds/es/ss overrides are ignored in 64-bit
+ * mode, so ds: [rbp] stays SS and ss: [rbx] stays DS (checked on
+ * hardware).  Costs nothing until an access faults: the instruction is
+ * looked up here, not recorded on every execution. */
+_Noreturn void cpu_noncanonical(struct cpu *c, unsigned acc)
+{
+	if (acc != BUS_X) {
+		if (c->stack_acc)
+			cpu_fault(c, CPU_EXC_SS, 0);
+		const struct insn *i = executing(c);
+		if (i && !i->mod3 && i->seg == SEG_NONE && (i->base == CPU_RSP || i->base == CPU_RBP))
+			cpu_fault(c, CPU_EXC_SS, 0);
+	}
+	cpu_gp0(c);
+}
+
+uint64_t stack_read_slow(struct cpu *c, uint64_t la, unsigned size)
+{
+	c->stack_acc = true;
+	uint64_t v = mem_read_slow(c, la, size);
+	c->stack_acc = false;
+	return v;
+}
+
+void stack_write_slow(struct cpu *c, uint64_t la, unsigned size, uint64_t v)
+{
+	c->stack_acc = true;
+	mem_write_slow(c, la, size, v);
+	c->stack_acc = false;
+}
+
+void stack_check_write(struct cpu *c, uint64_t la, unsigned len)
+{
+	c->stack_acc = true;
+	mem_check_write(c, la, len);
+	c->stack_acc = false;
 }
 
 void mem_check(struct cpu *c, uint64_t la, unsigned acc)

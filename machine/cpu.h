@@ -39,6 +39,9 @@
  *   SSE          an exception MXCSR leaves unmasked raises #XM (19);
  *   x87          a pending unmasked exception raises #MF (16) on the next
  *                waiting x87 instruction (CR0.NE = 1).
+ *   non-canonical  #SS(0) (12) through the stack segment (push, pop, call,
+ *                ret, enter, leave, an operand based on rsp/rbp without an
+ *                fs/gs override), #GP(0) (13) otherwise.
  * The feature set cpuid reports is tabulated in machine/cpuid.c.
  *
  * Time: every retired instruction advances sim->now by ps_per_insn and
@@ -76,7 +79,7 @@ enum cpu_exit {
 /* Exception vectors the interpreter raises. */
 enum {
 	CPU_EXC_DE = 0, CPU_EXC_DB = 1, CPU_EXC_BP = 3, CPU_EXC_UD = 6,
-	CPU_EXC_NM = 7, CPU_EXC_GP = 13, CPU_EXC_PF = 14, CPU_EXC_MF = 16,
+	CPU_EXC_NM = 7, CPU_EXC_SS = 12, CPU_EXC_GP = 13, CPU_EXC_PF = 14, CPU_EXC_MF = 16,
 	CPU_EXC_AC = 17, CPU_EXC_MC = 18, CPU_EXC_XM = 19,
 };
 
@@ -204,6 +207,7 @@ struct cpu {
 	enum cpu_exit exit;             /* set by handlers to end the run */
 	volatile bool exit_request;     /* cpu_request_exit() */
 	bool debug;                     /* system mode: call cpu_debug_after() */
+	bool stack_acc;                 /* an implicit stack access is on the slow path */
 	jmp_buf fault;                  /* exceptions unwind to cpu_run */
 	uint64_t *stat_insns, *stat_decoded, *stat_smc, *stat_exc;
 };

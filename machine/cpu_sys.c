@@ -249,7 +249,7 @@ static uint64_t xlate(struct cpu *c, uint64_t la, unsigned acc)
 	if (c->bus->generation != c->bus_generation)
 		flush_all(c);
 	if ((c->efer & EFER_LMA) && !canonical(la))
-		cpu_gp0(c);
+		cpu_noncanonical(c, acc);       /* #SS(0) through SS */
 	la = linear(c, la);
 	uint64_t pa, psize = 0;
 	unsigned perm;
@@ -924,7 +924,7 @@ static void deliver64(struct cpu *c, unsigned v, enum ev_kind kind, bool push_er
 	frame[n++] = s->seg[SR_SS].sel;
 	set_cpl(c, new_cpl);
 	for (unsigned k = 0; k < n; k++)
-		mem_write(c, rsp - 8 * (n - k), 8, frame[k]);
+		stack_write(c, rsp - 8 * (n - k), 8, frame[k]);
 
 	/* Commit. */
 	rsp -= 8 * n;
@@ -1014,7 +1014,7 @@ static void deliver32(struct cpu *c, unsigned v, enum ev_kind kind, bool push_er
 	}
 	set_cpl(c, new_cpl);
 	for (unsigned k = 0; k < n; k++)
-		mem_write(c, ss.base + (uint32_t)(esp - 4 * (n - k)), 4, frame[k]);
+		stack_write(c, ss.base + (uint32_t)(esp - 4 * (n - k)), 4, frame[k]);
 	desc_set_accessed(c, sel, d);
 	cs.attr |= 1;
 	cs.sel = (uint16_t)((sel & ~3) | new_cpl);
@@ -1295,16 +1295,16 @@ void op_sys_iret(struct cpu *c, const struct insn *i)
 		cpu_gp0(c);     /* task return: not modelled (#GP in IA-32e mode) */
 	unsigned osz = i->osz;
 	uint64_t sp = c->gpr[CPU_RSP];
-	uint64_t rip = mem_read(c, sp, osz);
-	uint16_t csel = (uint16_t)mem_read(c, sp + osz, osz);
-	uint64_t fl = mem_read(c, sp + 2 * osz, osz);
+	uint64_t rip = stack_read(c, sp, osz);
+	uint16_t csel = (uint16_t)stack_read(c, sp + osz, osz);
+	uint64_t fl = stack_read(c, sp + 2 * osz, osz);
 	unsigned rpl = csel & 3;
 	bool pop_stack = cpu_sys_long64(c) || rpl > c->cpl;
 	uint64_t nsp = sp + 3 * osz;
 	uint16_t ssel = s->seg[SR_SS].sel;
 	if (pop_stack) {
-		nsp = mem_read(c, sp + 3 * osz, osz);
-		ssel = (uint16_t)mem_read(c, sp + 4 * osz, osz);
+		nsp = stack_read(c, sp + 3 * osz, osz);
+		ssel = (uint16_t)stack_read(c, sp + 4 * osz, osz);
 	}
 	if (!(c->efer & EFER_LMA) && (fl & 0x20000) && c->cpl == 0)
 		cpu_gp0(c);     /* return to virtual-8086 mode: not modelled */
@@ -1355,8 +1355,8 @@ void op_sys_retf(struct cpu *c, const struct insn *i)
 	unsigned osz = i->osz;
 	uint64_t imm = i->opcode == 0xCA ? (i->imm & 0xFFFF) : 0;
 	uint64_t sp = c->gpr[CPU_RSP];
-	uint64_t rip = mem_read(c, sp, osz);
-	uint16_t csel = (uint16_t)mem_read(c, sp + osz, osz);
+	uint64_t rip = stack_read(c, sp, osz);
+	uint16_t csel = (uint16_t)stack_read(c, sp + osz, osz);
 	unsigned rpl = csel & 3;
 	if (rpl < c->cpl)
 		fault_err(c, CPU_EXC_GP, csel & ~3u);
@@ -1368,8 +1368,8 @@ void op_sys_retf(struct cpu *c, const struct insn *i)
 	uint64_t nsp = sp + 2 * osz + imm;
 	bool outer = rpl > c->cpl;
 	if (outer) {
-		uint64_t usp = mem_read(c, nsp, osz);
-		uint16_t ssel = (uint16_t)mem_read(c, nsp + osz, osz);
+		uint64_t usp = stack_read(c, nsp, osz);
+		uint16_t ssel = (uint16_t)stack_read(c, nsp + osz, osz);
 		stack_seg(c, ssel, rpl, t64, &ss);
 		nsp = usp + imm;
 	}
@@ -1400,9 +1400,9 @@ void op_sys_far(struct cpu *c, const struct insn *i)
 	bool call = ((i->modrm >> 3) & 7) == 3;
 	if (call) {
 		uint64_t sp = c->gpr[CPU_RSP];
-		mem_check_write(c, sp - 2 * osz, 2 * osz);
-		mem_write(c, sp - osz, osz, s->seg[SR_CS].sel);
-		mem_write(c, sp - 2 * osz, osz, c->next_rip);
+		stack_check_write(c, sp - 2 * osz, 2 * osz);
+		stack_write(c, sp - osz, osz, s->seg[SR_CS].sel);
+		stack_write(c, sp - 2 * osz, osz, c->next_rip);
 		c->gpr[CPU_RSP] = sp - 2 * osz;
 	}
 	set_cs(c, &cs);
@@ -1433,7 +1433,7 @@ void op_sys_pushpop_seg(struct cpu *c, const struct insn *i)
 		push(c, i->osz, c->sys ? c->sys->seg[sr].sel : 0);
 		return;
 	}
-	uint16_t sel = (uint16_t)mem_read(c, c->gpr[CPU_RSP], i->osz);
+	uint16_t sel = (uint16_t)stack_read(c, c->gpr[CPU_RSP], i->osz);
 	if (c->sys)
 		load_data_seg(c, sr, sel);
 	else if (sel != 0)
@@ -1713,16 +1713,16 @@ void op_sys_pusha(struct cpu *c, const struct insn *i)
 {
 	unsigned n = i->osz;
 	uint64_t sp = c->gpr[CPU_RSP];
-	mem_check_write(c, sp - 8 * n, 8 * n);
+	stack_check_write(c, sp - 8 * n, 8 * n);
 	if (i->opcode == 0x60) {
 		for (unsigned r = 0; r < 8; r++)
-			mem_write(c, sp - n * (r + 1), n, r == CPU_RSP ? sp : c->gpr[r]);
+			stack_write(c, sp - n * (r + 1), n, r == CPU_RSP ? sp : c->gpr[r]);
 		c->gpr[CPU_RSP] = sp - 8 * n;
 		return;
 	}
 	uint64_t v[8];
 	for (unsigned r = 0; r < 8; r++)
-		v[r] = mem_read(c, sp + n * (7 - r), n);
+		v[r] = stack_read(c, sp + n * (7 - r), n);
 	for (unsigned r = 0; r < 8; r++)
 		if (r != CPU_RSP)
 			reg_write(c, i, r, n, v[r]);
@@ -1737,7 +1737,7 @@ void op_sys_pushpop_seg32(struct cpu *c, const struct insn *i)
 		push(c, i->osz, c->sys->seg[sr].sel);
 		return;
 	}
-	uint16_t sel = (uint16_t)mem_read(c, c->gpr[CPU_RSP], i->osz);
+	uint16_t sel = (uint16_t)stack_read(c, c->gpr[CPU_RSP], i->osz);
 	load_data_seg(c, sr, sel);
 	c->gpr[CPU_RSP] += i->osz;
 }
@@ -1756,9 +1756,9 @@ void op_sys_far_ptr(struct cpu *c, const struct insn *i)
 	if (i->opcode == 0x9A) {
 		unsigned n = i->osz;
 		uint64_t sp = c->gpr[CPU_RSP];
-		mem_check_write(c, sp - 2 * n, 2 * n);
-		mem_write(c, sp - n, n, s->seg[SR_CS].sel);
-		mem_write(c, sp - 2 * n, n, c->next_rip);
+		stack_check_write(c, sp - 2 * n, 2 * n);
+		stack_write(c, sp - n, n, s->seg[SR_CS].sel);
+		stack_write(c, sp - 2 * n, n, c->next_rip);
 		c->gpr[CPU_RSP] = sp - 2 * n;
 	}
 	set_cs(c, &cs);
@@ -1785,7 +1785,7 @@ static void op_sys_jmp_E32(struct cpu *c, const struct insn *i)
 
 static void op_sys_ret32(struct cpu *c, const struct insn *i)
 {
-	uint64_t t = mem_read(c, c->gpr[CPU_RSP], 4);
+	uint64_t t = stack_read(c, c->gpr[CPU_RSP], 4);
 	c->gpr[CPU_RSP] = (uint32_t)(c->gpr[CPU_RSP] + 4 + (i->opcode == 0xC2 ? (i->imm & 0xFFFF) : 0));
 	c->next_rip = t;
 }

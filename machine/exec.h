@@ -66,6 +66,9 @@ _Noreturn void cpu_fault(struct cpu *c, unsigned vector, uint32_t error);
 void cpu_retire_trap(struct cpu *c);
 static inline _Noreturn void cpu_ud(struct cpu *c) { cpu_fault(c, CPU_EXC_UD, 0); }
 static inline _Noreturn void cpu_gp0(struct cpu *c) { cpu_fault(c, CPU_EXC_GP, 0); }
+/* A non-canonical linear address for an access of kind acc (BUS_R/W/X):
+ * #SS(0) through SS, #GP(0) otherwise (machine/cpu.c). */
+_Noreturn void cpu_noncanonical(struct cpu *c, unsigned acc);
 
 /* ---- memory (machine/cpu.c) ---- */
 
@@ -212,16 +215,48 @@ static inline void rm_write(struct cpu *c, const struct insn *i, unsigned size, 
 
 /* ---- stack ---- */
 
+/* Implicit stack accesses (push, pop, call, ret, enter, leave, iret,
+ * far transfers, event delivery) go through SS, so a non-canonical
+ * address raises #SS(0), not #GP(0) (SDM Vol. 3 6.15, interrupt 12).
+ * The fast path is mem_read/mem_write's own; only a slow-path access is
+ * marked (c->stack_acc, which cpu_fault() clears), since only the slow
+ * path can fault.  An explicit operand based on rsp/rbp is recognized on
+ * the fault path from the instruction itself (cpu_noncanonical()). */
+uint64_t stack_read_slow(struct cpu *c, uint64_t la, unsigned size);
+void stack_write_slow(struct cpu *c, uint64_t la, unsigned size, uint64_t v);
+void stack_check_write(struct cpu *c, uint64_t la, unsigned len);
+
+static inline bool tlb_hit(const struct cpu *c, uint64_t la, unsigned size, unsigned acc)
+{
+	const struct cpu_tlb_entry *e = &c->tlb[(la >> 12) & (CPU_TLB_SIZE - 1)];
+	return e->page == la >> 12 && (e->perm & acc) && (la & 4095) + size <= 4096;
+}
+
+static inline uint64_t stack_read(struct cpu *c, uint64_t la, unsigned size)
+{
+	if (tlb_hit(c, la, size, BUS_R))
+		return mem_read(c, la, size);   /* the same test: its fast path */
+	return stack_read_slow(c, la, size);
+}
+
+static inline void stack_write(struct cpu *c, uint64_t la, unsigned size, uint64_t v)
+{
+	if (tlb_hit(c, la, size, BUS_W))
+		mem_write(c, la, size, v);
+	else
+		stack_write_slow(c, la, size, v);
+}
+
 static inline void push(struct cpu *c, unsigned size, uint64_t v)
 {
 	uint64_t sp = c->gpr[CPU_RSP] - size;
-	mem_write(c, sp, size, v);
+	stack_write(c, sp, size, v);
 	c->gpr[CPU_RSP] = sp;
 }
 
 static inline uint64_t pop(struct cpu *c, unsigned size)
 {
-	uint64_t v = mem_read(c, c->gpr[CPU_RSP], size);
+	uint64_t v = stack_read(c, c->gpr[CPU_RSP], size);
 	c->gpr[CPU_RSP] += size;
 	return v;
 }

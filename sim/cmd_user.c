@@ -62,7 +62,7 @@ static int vector_signal(unsigned vector)
 	case CPU_EXC_DE: case CPU_EXC_MF: case CPU_EXC_XM: return 8;   /* SIGFPE */
 	case CPU_EXC_DB: case CPU_EXC_BP: return 5;                    /* SIGTRAP */
 	case CPU_EXC_UD: return 4;                                     /* SIGILL */
-	case CPU_EXC_AC: return 7;                                     /* SIGBUS */
+	case CPU_EXC_AC: case CPU_EXC_SS: return 7;                    /* SIGBUS */
 	default: return 11;                                            /* SIGSEGV */
 	}
 }
@@ -91,7 +91,7 @@ static void report_fault(struct cpu *c, struct bus *bus)
 		fprintf(stderr, " addr=%#llx (%s%s)", (unsigned long long)c->cr2,
 			c->exc_error & CPU_PF_I ? "fetch" : c->exc_error & CPU_PF_W ? "write" : "read",
 			c->exc_error & CPU_PF_P ? ", protection" : ", not mapped");
-	else if (c->exc_vector == CPU_EXC_GP)
+	else if (c->exc_vector == CPU_EXC_GP || c->exc_vector == CPU_EXC_SS)
 		fprintf(stderr, " error=%#x", c->exc_error);
 	if (n) {
 		fprintf(stderr, " bytes:");

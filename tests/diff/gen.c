@@ -23,8 +23,9 @@
  * before every instruction so the comparison can mask exactly those.
  *
  * Deliberate faults end a case: #PF (operand in the unmapped guard page,
- * sometimes straddling it), #GP (misaligned 16-byte SSE operand), #DE and
- * #UD (a LOCK prefix where none is allowed).
+ * sometimes straddling it), #GP (misaligned 16-byte SSE operand), #GP or
+ * #SS (a non-canonical operand address: #SS when the base is rbp), #DE
+ * and #UD (a LOCK prefix where none is allowed).
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -615,11 +616,19 @@ static size_t encode(const struct enc *e, uint8_t *b, uint64_t at)
 	return n;
 }
 
-/* Address [target] through a random addressing mode; may emit setups. */
+static bool canonical(uint64_t a)
+{
+	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
+}
+
+/* Address [target] through a random addressing mode; may emit setups.
+ * A non-canonical target needs a base register that holds it. */
 static void address(struct g *g, struct enc *e, uint64_t target, uint32_t avoid, bool rsp_ok)
 {
 	e->modrm = true;
 	unsigned mode = (unsigned)rnd(g, rsp_ok ? 5 : 4);
+	if (!canonical(target))
+		mode = 2 + (unsigned)rnd(g, 2);
 	switch (mode) {
 	case 0:                                 /* [disp32] */
 		e->mod = 0;
@@ -983,11 +992,30 @@ static bool emit_form(struct g *g, const struct insn_form *f)
 			fault = 13;
 			target += 8;
 			c->uc_skip = true;
+		} else if (mem && accesses && !lock_ud && !a32 && chance(g, 1, 100)) {
+			/* A non-canonical address (address() then uses a base
+			 * register): #SS(0) through SS, #GP(0) otherwise, set
+			 * below.  Unicorn does not check canonicality. */
+			static const uint64_t nc[] = {
+				0x0000800000000000ULL, 0x8000000000000000ULL,
+				0xdead000000000000ULL, 0x7ffffffffffff000ULL, 0xffff7ffffffff000ULL,
+			};
+			target = nc[rnd(g, sizeof nc / sizeof nc[0])] | (target & 0xfff);
+			fault = 13;
+			c->uc_skip = true;
 		}
 		/* pop [rsp+x] computes the address after popping: keep rsp out. */
 		bool rsp_ok = !(f->attr & INSN_STACK);
 		if (mem)
 			address(g, &e, target, avoid, rsp_ok);
+		if (fault == 13 && !canonical(target)) {
+			/* The segment is SS for a base of rsp or rbp (not
+			 * r12/r13, not an index); the cs/ds/es/ss prefixes drawn
+			 * above are ignored in 64-bit mode (SDM Vol. 3 6.15). */
+			unsigned base = (e.sib ? e.base : e.rm) | (e.rex_b ? 8u : 0u);
+			if ((base == 4 || base == 5) && !(e.sib && e.base == 5 && e.mod == 0))
+				fault = 12;
+		}
 	} else if (f->modrm != MR_NONE) {
 		e.mod = 3;
 		e.rm = (uint8_t)rmreg;

@@ -742,6 +742,71 @@ END_TEST
 
 Suite *cpu_sse_suite(void);
 
+/* Non-canonical addresses (SDM Vol. 3 6.15): #SS(0) through SS (implicit
+ * stack accesses, explicit operands based on rsp/rbp without an fs/gs
+ * override), #GP(0) otherwise; checked against the host in tests/diff. */
+#define NC 0x8000000000000000ull
+static const struct {
+	const char *name;
+	uint8_t code[8];
+	unsigned len;
+	unsigned reg;           /* made non-canonical */
+	unsigned vector;
+} noncanon_cases[] = {
+	{ "mov rax,[rsp]", { 0x48, 0x8b, 0x04, 0x24 }, 4, CPU_RSP, CPU_EXC_SS },
+	{ "mov [rbp+8],rax", { 0x48, 0x89, 0x45, 0x08 }, 4, CPU_RBP, CPU_EXC_SS },
+	{ "ds: mov rax,[rbp]", { 0x3e, 0x48, 0x8b, 0x45, 0x00 }, 5, CPU_RBP, CPU_EXC_SS },
+	{ "add [rbp+rbx],eax", { 0x01, 0x44, 0x1d, 0x00 }, 4, CPU_RBP, CPU_EXC_SS },
+	{ "mov rax,[rax]", { 0x48, 0x8b, 0x00 }, 3, CPU_RAX, CPU_EXC_GP },
+	{ "fs: mov rax,[rbp]", { 0x64, 0x48, 0x8b, 0x45, 0x00 }, 5, CPU_RBP, CPU_EXC_GP },
+	{ "gs: mov [rsp],eax", { 0x65, 0x89, 0x04, 0x24 }, 4, CPU_RSP, CPU_EXC_GP },
+	{ "ss: mov rax,[rbx]", { 0x36, 0x48, 0x8b, 0x03 }, 4, CPU_RBX, CPU_EXC_GP },
+	{ "mov rax,[r13]", { 0x49, 0x8b, 0x45, 0x00 }, 4, CPU_R13, CPU_EXC_GP },
+	{ "mov rax,[r12]", { 0x49, 0x8b, 0x04, 0x24 }, 4, CPU_R12, CPU_EXC_GP },
+	{ "mov rax,[rbx+rbp]", { 0x48, 0x8b, 0x04, 0x2b }, 4, CPU_RBP, CPU_EXC_GP },
+	{ "push rax", { 0x50 }, 1, CPU_RSP, CPU_EXC_SS },
+	{ "pop rax", { 0x58 }, 1, CPU_RSP, CPU_EXC_SS },
+	{ "pushfq", { 0x9c }, 1, CPU_RSP, CPU_EXC_SS },
+	{ "call .+5", { 0xe8, 0, 0, 0, 0 }, 5, CPU_RSP, CPU_EXC_SS },
+	{ "ret", { 0xc3 }, 1, CPU_RSP, CPU_EXC_SS },
+	{ "leave", { 0xc9 }, 1, CPU_RBP, CPU_EXC_SS },
+	{ "enter 8,0", { 0xc8, 8, 0, 0 }, 4, CPU_RSP, CPU_EXC_SS },
+	{ "push qword [rax]", { 0xff, 0x30 }, 2, CPU_RAX, CPU_EXC_GP },
+	{ "pop qword [rax]", { 0x8f, 0x00 }, 2, CPU_RAX, CPU_EXC_GP },
+	{ "push qword [rbp]", { 0xff, 0x75, 0x00 }, 3, CPU_RBP, CPU_EXC_SS },
+	{ "call [rax]", { 0xff, 0x10 }, 2, CPU_RAX, CPU_EXC_GP },
+	{ "fld qword [rbp]", { 0xdd, 0x45, 0x00 }, 3, CPU_RBP, CPU_EXC_SS },
+	{ "movdqu xmm0,[rsp]", { 0xf3, 0x0f, 0x6f, 0x04, 0x24 }, 5, CPU_RSP, CPU_EXC_SS },
+};
+
+START_TEST(noncanonical_stack_segment)
+{
+	for (unsigned k = 0; k < sizeof noncanon_cases / sizeof noncanon_cases[0]; k++) {
+		h_load(&H, noncanon_cases[k].code, noncanon_cases[k].len);
+		for (unsigned r = 0; r < 16; r++)
+			H.c->gpr[r] = r == CPU_RSP ? STACK_TOP - 64 : DATA + 0x100;
+		H.c->gpr[noncanon_cases[k].reg] = NC;
+		H.c->fs_base = H.c->gs_base = 0;
+		H.c->exc_error = 0xdead;
+		ck_assert_int_eq(cpu_run(H.c, 1), CPU_EXIT_EXCEPTION);
+		ck_assert_msg(H.c->exc_vector == noncanon_cases[k].vector, "%s: vector %u, want %u",
+			      noncanon_cases[k].name, H.c->exc_vector, noncanon_cases[k].vector);
+		ck_assert_uint_eq(H.c->exc_error, 0);
+		ck_assert_uint_eq(H.c->rip, CODE);              /* a fault: nothing retired */
+		ck_assert_uint_eq(H.c->gpr[CPU_RSP], noncanon_cases[k].reg == CPU_RSP ? NC : STACK_TOP - 64);
+		ck_assert(!H.c->stack_acc);
+	}
+	/* With a canonical rsp again, a non-canonical operand elsewhere is
+	 * #GP: the stack flag did not stick. */
+	static const uint8_t ld[] = { 0x48, 0x8b, 0x03 };       /* mov rax,[rbx] */
+	h_load(&H, ld, sizeof ld);
+	H.c->gpr[CPU_RSP] = STACK_TOP;
+	H.c->gpr[CPU_RBX] = NC;
+	ck_assert_int_eq(cpu_run(H.c, 1), CPU_EXIT_EXCEPTION);
+	ck_assert_int_eq(H.c->exc_vector, CPU_EXC_GP);
+}
+END_TEST
+
 static Suite *cpu_suite(void)
 {
 	Suite *s = suite_create("cpu");
@@ -781,6 +846,7 @@ static Suite *cpu_suite(void)
 	tcase_add_test(t, long_rep_retires_in_chunks);
 	tcase_add_test(t, map_change_flushes_caches);
 	tcase_add_test(t, store_hook_sees_guest_stores);
+	tcase_add_test(t, noncanonical_stack_segment);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -148,6 +148,42 @@ START_TEST(double_fault_on_ist)
 }
 END_TEST
 
+/* Non-canonical through SS: #SS(0) with an error code (SDM 6.15). */
+START_TEST(stack_fault_delivery)
+{
+	/* mov rbp, 1<<63; mov rax, [rbp+8] */
+	static const uint8_t code[] = { 0x48, 0xbd, 0, 0, 0, 0, 0, 0, 0, 0x80, 0x48, 0x8b, 0x45, 0x08 };
+	run(code, sizeof code);
+	ck_assert_uint_eq(c->rip, HANDLER + 16 * 12 + 1);
+	ck_assert_uint_eq(c->gpr[CPU_RSP], 0x30000 - 48);      /* frame with error code */
+	ck_assert_uint_eq(stack(0), 0);
+	ck_assert_uint_eq(stack(1), CODE + 10);
+	/* The same through rax is #GP(0). */
+	static const uint8_t code2[] = { 0x48, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0x80, 0x48, 0x8b, 0x40, 0x08 };
+	c->rip = CODE;
+	c->gpr[CPU_RSP] = 0x30000;
+	run(code2, sizeof code2);
+	ck_assert_uint_eq(c->rip, HANDLER + 16 * 13 + 1);
+	ck_assert_uint_eq(stack(0), 0);
+}
+END_TEST
+
+/* Pushing a frame below the canonical upper half is #SS(0) too: int3 on
+ * rsp = 0xFFFF800000000010 faults on its first frame slot, and #SS
+ * (a benign event first, so no #DF) is delivered on IST1. */
+START_TEST(stack_fault_in_delivery)
+{
+	gate(12, HANDLER + 16 * 12, 1, true);
+	static const uint8_t code[] = { 0xcc };
+	c->gpr[CPU_RSP] = 0xFFFF800000000010ull;
+	run(code, sizeof code);
+	ck_assert_uint_eq(c->rip, HANDLER + 16 * 12 + 1);
+	ck_assert_uint_eq(c->gpr[CPU_RSP], 0x40000 - 48);
+	ck_assert_uint_eq(stack(0), 0);                         /* error code */
+	ck_assert_uint_eq(stack(4), 0xFFFF800000000010ull);     /* old rsp */
+}
+END_TEST
+
 START_TEST(triple_fault)
 {
 	gate(14, HANDLER + 16 * 14, 0, false);
@@ -271,6 +307,8 @@ int main(void)
 	tcase_add_test(tc, msr_checks);
 	tcase_add_test(tc, page_fault_delivery);
 	tcase_add_test(tc, double_fault_on_ist);
+	tcase_add_test(tc, stack_fault_delivery);
+	tcase_add_test(tc, stack_fault_in_delivery);
 	tcase_add_test(tc, triple_fault);
 	tcase_add_test(tc, int_n_gate_dpl);
 	tcase_add_test(tc, ud_in_user_mode_cpu);
