@@ -603,7 +603,9 @@ START_TEST(dirty_pages_and_wpq_exports)
 	free(text);
 
 	text = export_mem(trace_export_chrome, path, &len);
-	ck_assert_msg(cJSON_Parse(text) != NULL, "chrome export is not JSON");
+	cJSON *chrome = cJSON_Parse(text);
+	ck_assert_msg(chrome != NULL, "chrome export is not JSON");
+	cJSON_Delete(chrome);
 	/* the pause's count, then what is left after the pages written */
 	ck_assert(strstr(text, "{\"name\":\"dirty\",\"cat\":\"counter\",\"ph\":\"C\",\"ts\":2.000000,"
 			 "\"pid\":1,\"tid\":0,\"args\":{\"pages\":5}}") != NULL);
