@@ -92,7 +92,7 @@ EXTRA_DIST += guest.mk pvm/kernel/kernel.ld \
 	pvm/kernel/cpu.c pvm/kernel/memory.c pvm/kernel/paging.c pvm/kernel/timer.c \
 	pvm/kernel/uart.c pvm/kernel/kprintf.c pvm/kernel/string.c pvm/kernel/power.c \
 	pvm/kernel/trace.c pvm/kernel/pci.c pvm/kernel/virtio_blk.c pvm/kernel/pmem.c \
-	pvm/kernel/workloads.c pvm/kernel/kernel.h pvm/kernel/workload.h \
+	pvm/kernel/workloads.c pvm/kernel/sched.c pvm/kernel/kernel.h pvm/kernel/workload.h \
 	persist/digest.c persist/snapshot.c persist/recover.c persist/store_pmem.c \
 	persist/store_disk.c persist/digest.h persist/layout.h persist/snapshot.h \
 	persist/state.h persist/store.h
