@@ -216,7 +216,7 @@ enum tclass cpu_timing_classify(const struct insn_form *f, unsigned osz, bool lo
 		       f->reg == 2 ? TC_CALL_IND : TC_PRIV;
 	if (strcmp(m, "ret") == 0)
 		return TC_RET;
-	if (is(m, (const char *const[]){"lfence", NULL}))
+	if (strcmp(m, "lfence") == 0)
 		return TC_LFENCE;
 	if (strcmp(m, "sfence") == 0)
 		return TC_SFENCE;

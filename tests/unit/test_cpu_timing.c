@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "machine/cpu_timing.h"
+#include "machine/exec.h"
+#include "machine/guest_abi.h"
 #include "machine/insn.h"
 #include "cpu_harness.h"
 
@@ -214,6 +216,24 @@ START_TEST(pointer_chase_latency)
 }
 END_TEST
 
+START_TEST(port_io_costs_a_device_round_trip)
+{
+	/* out imm8, al to port 0x80: the class's cycles plus the device's
+	 * round trip; out dx, eax to the trace port: nothing at all. */
+	struct harness h;
+	h_init(&h);
+	struct cpu_timing *t = model(1000);
+	struct insn i = {.tclass = TC_IO, .opcode = 0xE6, .imm = 0x80, .len = 2};
+	ck_assert_uint_eq(cpu_timing_retire(t, h.c, &i, 1, 0), t->cost[TC_IO] + t->p.port_io);
+	ck_assert_uint_eq(t->p.port_io, 1000 * SIM_NS);
+	i = (struct insn){.tclass = TC_IO, .opcode = 0xEF, .len = 1};
+	h.c->gpr[CPU_RDX] = ABI_PORT_TRACE_EMIT;
+	ck_assert_uint_eq(cpu_timing_retire(t, h.c, &i, 1, 0), 0);
+	cpu_timing_free(t);
+	h_free(&h);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cpu_timing");
@@ -225,6 +245,7 @@ int main(void)
 	tcase_add_test(tc, recent_filter_respects_evictions);
 	tcase_add_test(tc, llc_hash_spreads_page_strides);
 	tcase_add_test(tc, pointer_chase_latency);
+	tcase_add_test(tc, port_io_costs_a_device_round_trip);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
