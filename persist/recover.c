@@ -119,6 +119,11 @@ void persist_init(struct store *s, uint64_t *pte, uint64_t npages, const char *w
 	P.ment = (struct map_entry *)page_alloc_contig(P.nmap * MAP_ENTRIES * sizeof *P.ment / PAGE_SIZE);
 	P.log = (uint32_t *)page_alloc_contig((npages * 4 + PAGE_SIZE - 1) / PAGE_SIZE);
 	P.logged = (uint8_t *)page_alloc_contig((npages + PAGE_SIZE - 1) / PAGE_SIZE);
+	P.pre_slot = (uint32_t *)page_alloc_contig((npages * 4 + PAGE_SIZE - 1) / PAGE_SIZE);
+	P.pre_hash = (uint64_t *)page_alloc_contig((npages * 8 + PAGE_SIZE - 1) / PAGE_SIZE);
+	P.pre = (uint32_t *)page_alloc_contig((npages * 4 + PAGE_SIZE - 1) / PAGE_SIZE);
+	P.on_pre = (uint8_t *)page_alloc_contig((npages + PAGE_SIZE - 1) / PAGE_SIZE);
+	P.hot = (uint32_t *)page_alloc_contig((npages * 4 + PAGE_SIZE - 1) / PAGE_SIZE);
 	P.changed = (uint32_t *)page_alloc();
 	P.phash = (uint64_t *)page_alloc_contig((npages * 8 + PAGE_SIZE - 1) / PAGE_SIZE);
 	P.dirty_index = (uint32_t *)page_alloc_contig((npages * 4 + PAGE_SIZE - 1) / PAGE_SIZE);
@@ -132,6 +137,7 @@ void persist_init(struct store *s, uint64_t *pte, uint64_t npages, const char *w
 	P.dsum = digest_space(P.phash, npages);
 	P.frames_zeroed = true;         /* objspace_map() zeroes them */
 	P.slots_free = P.nslots;
+	P.interval = 1;                 /* hot[] starts at 0: no page is hot */
 	page_fault_hook = persist_fault;
 	/* Every page starts clean (zero, or restored by recovery, which writes
 	 * through the identity map): read-only until its first write. */

@@ -5,14 +5,24 @@
  *    writable and appends it to the log.  So the set of dirty pages is
  *    known at every moment, and the pause costs O(dirty pages), not a
  *    scan of every PTE of the space (16 K for 64 MiB).
- * 1. Pause (persist_begin, workload stopped at a safe point): each logged
- *    page becomes read-only again with the PTE_SNAP mark and goes on the
- *    dirty list; one TLB flush.  Nothing is copied or hashed.
+ *    Write-behind (persist_pageout, Phantom's lazy pageout): between
+ *    snapshots, with the workload stopped at a safe point, pages logged in
+ *    an earlier tick are copied (and hashed) to free slots and made
+ *    read-only again.  The committed snapshot does not use those slots, so
+ *    a crash loses nothing; the next snapshot takes them as they are.  A
+ *    page written again first frees its copy and is "hot": not written
+ *    behind again in this interval, so a page the workload keeps writing
+ *    costs at most one wasted copy per interval.
+ * 1. Pause (persist_begin, workload stopped at a safe point): each page
+ *    written behind goes on the dirty list as already written; each
+ *    logged page becomes read-only again with the PTE_SNAP mark and goes
+ *    on the dirty list; one TLB flush.  Nothing is copied or hashed.
  * 2. The workload runs again.  A write to a page still marked PTE_SNAP
  *    faults; persist_fault copies the frozen contents to a fresh DRAM
  *    page, makes the PTE writable again (the page is logged for the next
  *    snapshot) and lets the write proceed.
- * 3. persist_step writes dirty pages (from the copy if one was made, else
+ * 3. persist_step takes the pages written behind (their slot and hash are
+ *    known) and writes the other dirty pages (from the copy if one was made, else
  *    from the still-protected page, which simply stays read-only: it is
  *    clean now) to free slots.  The store hashes each page while copying
  *    it (non-temporal stores on PM), and the digest, a sum of per-page
@@ -100,6 +110,13 @@ bool persist_fault(uint64_t addr, uint64_t error)
 		d->cow = page_alloc();
 		memcpy((void *)d->cow, (void *)(e & PTE_ADDR), PAGE_SIZE);
 		P.cow_faults++;
+	} else if (P.pre_slot[i]) {
+		/* Written again after its write-behind: that copy is stale. */
+		if (P.pre_slot[i] != PRE_ZERO)
+			slot_free(P.pre_slot[i]);
+		P.pre_slot[i] = 0;
+		P.hot[i] = P.interval;
+		P.stats.pageout_wasted++;
 	}
 	P.pte[i] = (e & ~PTE_SNAP) | PTE_RW;
 	invlpg(OBJSPACE_BASE + i * PAGE_SIZE);
@@ -127,10 +144,11 @@ int persist_begin(void)
 	trace_snapshot_begin(gen);
 	uint64_t t0 = rdtsc();
 	uint64_t n = P.nlog;
-	/* Worst case every dirty page and every map page needs a new slot:
-	 * known before anything is touched, so a skip needs no undo (the
-	 * pages stay logged and writable for the next attempt). */
-	uint64_t need = n + (n < P.nmap ? n : P.nmap);
+	/* Worst case every dirty page not yet written behind and every map
+	 * page needs a new slot: known before anything is touched, so a skip
+	 * needs no undo (the pages stay logged and writable for the next
+	 * attempt, those written behind keep their slots). */
+	uint64_t need = n + (n + P.npre < P.nmap ? n + P.npre : P.nmap);
 	if (need > P.slots_free) {
 		if (P.full_reported != gen)
 			kprintf("persist: store full (snapshot needs up to %lu slots, %lu free): "
@@ -139,6 +157,20 @@ int persist_begin(void)
 		trace_pause_end(gen, rdtsc() - t0, (uint32_t)n);
 		return -1;
 	}
+	/* Pages written behind: clean and read-only since, so their copies
+	 * are the pages as they are now.  They come first on the list. */
+	uint64_t nd = 0;
+	for (uint64_t k = 0; k < P.npre; k++) {
+		uint32_t i = P.pre[k];
+		P.on_pre[i] = 0;
+		if (!P.pre_slot[i])
+			continue;       /* rewritten since: on the log */
+		P.dirty[nd++] = (struct dirty_page){ .page = i, .pre_slot = P.pre_slot[i],
+						     .pre_hash = P.pre_hash[i] };
+		P.pre_slot[i] = 0;
+	}
+	P.npre = 0;
+	uint64_t npre = nd;
 	for (uint64_t k = 0; k < n; k++) {
 		uint32_t i = P.log[k];
 		P.logged[i] = 0;
@@ -146,19 +178,22 @@ int persist_begin(void)
 		 * when its turn comes. */
 		if (!(P.bugs & BUG_NO_COW))
 			P.pte[i] = (P.pte[i] & ~PTE_RW) | PTE_SNAP;
-		P.dirty[k] = (struct dirty_page){ .page = i };
-		P.dirty_index[i] = (uint32_t)(k + 1);
+		P.dirty[nd] = (struct dirty_page){ .page = i };
+		P.dirty_index[i] = (uint32_t)(++nd);
 	}
 	P.nlog = 0;
+	P.interval++;
 	if (!(P.bugs & BUG_NO_COW)) {
 		/* A CR3 reload costs one invlpg and drops the whole TLB. */
 		if (n > 8)
 			write_cr3(read_cr3());
 		else
-			for (uint64_t k = 0; k < n; k++)
+			for (uint64_t k = npre; k < nd; k++)
 				invlpg(OBJSPACE_BASE + (uint64_t)P.dirty[k].page * PAGE_SIZE);
 	}
 	uint64_t t1 = rdtsc();
+	n = nd;
+	P.npre_taken = npre;
 	P.ndirty = n;
 	P.nwritten = 0;
 	P.nblocks_written = 0;
@@ -205,8 +240,11 @@ static void page_written(struct dirty_page *d, const void *src, uint64_t s, uint
 	uint32_t i = d->page;
 	/* A page that turns out to be all zeros gives its slot back (what was
 	 * copied there is garbage in a free slot).  Zero pages are rare in a
-	 * snapshot, so the common case reads the page once. */
-	if (h == P.zero_hash && is_zero_page((const uint64_t *)src)) {
+	 * snapshot, so the common case reads the page once.  src is NULL for
+	 * a page written behind (s = 0 if that found zeros). */
+	if (!src) {
+		/* nothing written now */
+	} else if (h == P.zero_hash && is_zero_page((const uint64_t *)src)) {
 		if (s != d->old_slot)
 			slot_free(s);
 		s = 0;
@@ -221,7 +259,9 @@ static void page_written(struct dirty_page *d, const void *src, uint64_t s, uint
 		P.map_changed[m] = 1;
 		P.changed[P.nchanged++] = m;
 	}
-	if (d->cow) {
+	if (!src) {
+		return;         /* not on dirty_index; its PTE is the workload's again */
+	} else if (d->cow) {
 		page_free(d->cow);
 		d->cow = 0;
 	} else if (P.bugs & BUG_NO_COW) {
@@ -351,11 +391,12 @@ static int commit(void)
 	P.stats.last_commit_tsc = t1 - t0;
 	P.stats.last_total_tsc = t1 - P.t_begin;
 	P.stats.slots_free = P.slots_free;
+	P.stats.last_prewritten = P.npre_taken;
 	trace_commit(gen, digest, P.st->phys_base ? P.st->phys_base + root_block * STORE_BLOCK : 0,
 		     P.st->phys_base ? STORE_BLOCK : 0);
-	kprintf("persist: gen %lu: %lu dirty pages, %lu blocks written, %lu cow faults, "
-		"pause %lu tsc, commit %lu tsc, total %lu tsc, %lu slots free\n",
-		gen, P.ndirty, P.nblocks_written, P.cow_faults, P.stats.last_pause_tsc,
+	kprintf("persist: gen %lu: %lu dirty pages (%lu written behind), %lu blocks written, "
+		"%lu cow faults, pause %lu tsc, commit %lu tsc, total %lu tsc, %lu slots free\n",
+		gen, P.ndirty, P.npre_taken, P.nblocks_written, P.cow_faults, P.stats.last_pause_tsc,
 		t1 - t0, t1 - P.t_begin, P.slots_free);
 	return 1;
 }
@@ -365,6 +406,11 @@ int persist_step(uint64_t max_pages)
 	if (!P.writing)
 		return 0;
 	int rc = 0;
+	for (; P.nwritten < P.ndirty && P.dirty[P.nwritten].pre_slot; P.nwritten++) {
+		struct dirty_page *d = &P.dirty[P.nwritten];
+		d->old_slot = P.ment[d->page].slot;
+		page_written(d, NULL, d->pre_slot == PRE_ZERO ? 0 : d->pre_slot, d->pre_hash);
+	}
 	while (P.nwritten < P.ndirty && max_pages) {
 		uint64_t n = P.ndirty - P.nwritten;
 		if (n > STORE_BATCH)
@@ -385,6 +431,88 @@ int persist_step(uint64_t max_pages)
 	if (rc < 0)
 		kprintf("persist: I/O error committing snapshot gen %lu\n", P.gen + 1);
 	return rc;
+}
+
+/* --- write-behind ----------------------------------------------------- */
+
+/* Copy pages[0..n) (n <= STORE_BATCH, all logged, the workload stopped)
+ * to free slots and make them read-only: clean, until written again. */
+static int pageout_batch(const uint32_t *pages, unsigned n)
+{
+	uint64_t slots[STORE_BATCH], blocks[STORE_BATCH] = {0}, hashes[STORE_BATCH];
+	const void *srcs[STORE_BATCH] = {0};
+	for (unsigned k = 0; k < n; k++) {
+		uint32_t i = pages[k];
+		P.pte[i] &= ~PTE_RW;
+		invlpg(OBJSPACE_BASE + (uint64_t)i * PAGE_SIZE);
+		srcs[k] = page_frame(i);
+		slots[k] = slot_alloc();
+		if (slots[k] == 0)
+			panic("persist: out of slots despite the check before the write-behind");
+		blocks[k] = STORE_SLOT_BLOCK(slots[k]);
+	}
+	int rc = P.st->write_pages(P.st, n, blocks, srcs, hashes);
+	for (unsigned k = 0; k < n; k++) {
+		uint32_t i = pages[k];
+		uint32_t s = (uint32_t)slots[k];
+		if (hashes[k] == P.zero_hash && is_zero_page((const uint64_t *)srcs[k])) {
+			slot_free(s);
+			s = PRE_ZERO;
+		}
+		P.pre_slot[i] = s;
+		P.pre_hash[i] = hashes[k];
+		if (!P.on_pre[i]) {
+			P.on_pre[i] = 1;
+			P.pre[P.npre++] = i;
+		}
+	}
+	P.stats.pageout_pages += n;
+	return rc;
+}
+
+/* Write up to max_pages logged pages behind, leaving hot ones logged.
+ * Called with the workload stopped at a safe point and no snapshot in
+ * progress.  It keeps enough free slots for the next pause to find room
+ * for every page still logged and every map page, so write-behind never
+ * makes a snapshot skip.  bug=in-place writes pages over their committed
+ * slots in the snapshot itself; it has no write-behind. */
+int persist_pageout(uint64_t max_pages)
+{
+	if (!P.st || P.writing || (P.bugs & BUG_IN_PLACE))
+		return 0;
+	uint32_t batch[STORE_BATCH];
+	unsigned nb = 0;
+	uint64_t keep = 0, done = 0;
+	int rc = 0;
+	for (uint64_t k = 0; k < P.nlog; k++) {
+		uint32_t i = P.log[k];
+		if (done == max_pages || P.hot[i] == P.interval ||
+		    P.slots_free <= P.nlog + P.nmap + STORE_BATCH) {
+			P.log[keep++] = i;
+			continue;
+		}
+		P.logged[i] = 0;
+		batch[nb++] = i;
+		done++;
+		if (nb == STORE_BATCH) {
+			rc |= pageout_batch(batch, nb);
+			nb = 0;
+		}
+	}
+	if (nb)
+		rc |= pageout_batch(batch, nb);
+	/* A stale copy's slot is freed at the next write fault and may be
+	 * reused at once: on the disk, the write queued to it must not be
+	 * able to land after a newer one (no FLUSH: durability comes with
+	 * the snapshot's barrier). */
+	if (done)
+		rc |= P.st->read_wait(P.st);
+	P.nlog = keep;
+	if (rc) {
+		kprintf("persist: I/O error writing pages behind\n");
+		return -1;
+	}
+	return (int)done;
 }
 
 void persist_get_stats(struct persist_stats *out)

@@ -8,6 +8,8 @@
  *     persist_recover()    restore the newest complete snapshot, or format
  *     persist_begin()      the pause: collect dirty pages, write-protect them
  *     persist_step(n)      write up to n pages; commits after the last one
+ *     persist_pageout(n)   between snapshots: write up to n dirty pages
+ *                          behind (Phantom's lazy pageout)
  *
  * Between persist_begin() and the commit the workload runs again; its
  * first write to a page still waiting to be written takes a page fault,
@@ -32,6 +34,9 @@ struct persist_stats {
 	uint64_t last_commit_tsc;       /* barrier + root + barrier */
 	uint64_t last_total_tsc;        /* begin to durable */
 	uint64_t slots_free;
+	uint64_t last_prewritten;       /* of last_dirty, pages written behind before the pause */
+	uint64_t pageout_pages;         /* pages written behind, in total */
+	uint64_t pageout_wasted;        /* of those, rewritten before a snapshot took them */
 };
 
 /* The object-space size in pages this store holds, or want_pages for an
@@ -48,6 +53,7 @@ enum recover_result persist_recover(char *workload, uint32_t *selfcheck);
 bool persist_busy(void);                /* a snapshot is being written */
 int persist_begin(void);                /* 0: paused and resumed; <0: skipped */
 int persist_step(uint64_t max_pages);   /* 1 when it committed in this call, <0 on I/O error */
+int persist_pageout(uint64_t max_pages); /* pages written behind, <0 on I/O error */
 void persist_get_stats(struct persist_stats *out);
 
 #endif

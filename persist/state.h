@@ -35,7 +35,13 @@ struct dirty_page {
 	uint32_t page;
 	uint32_t old_slot;              /* freed once the snapshot commits */
 	uint64_t cow;                   /* frozen copy made by a write fault, or 0 */
+	uint32_t pre_slot;              /* written behind before the pause: its slot
+					   (PRE_ZERO: a zero page), else 0 */
+	uint64_t pre_hash;              /* and its page hash */
 };
+
+/* pre_slot of a page written behind that turned out to be all zeros. */
+#define PRE_ZERO 0xFFFFFFFFu
 
 struct persist_state {
 	struct store *st;
@@ -50,9 +56,20 @@ struct persist_state {
 	uint32_t *log;                  /* pages written since the last pause (write faults) */
 	uint64_t nlog;
 	uint8_t *logged;                /* per page: on log[] */
+	/* Write-behind (snapshot.c, persist_pageout): pages written to a free
+	 * slot during the interval, clean and read-only since. */
+	uint32_t *pre_slot;             /* per page: its written-behind slot, PRE_ZERO, or 0 */
+	uint64_t *pre_hash;             /* per page: that copy's page hash */
+	uint32_t *pre;                  /* pages that may have a pre_slot */
+	uint8_t *on_pre;                /* per page: on pre[] */
+	uint64_t npre;
+	uint32_t *hot;                  /* per page: the interval it was last rewritten
+					   after its write-behind (skipped until the next) */
+	uint32_t interval;              /* pauses so far */
 	uint32_t *dirty_index;          /* page -> 1 + index in dirty[], 0 = not pending */
 	struct dirty_page *dirty;
 	uint64_t ndirty, nwritten, nblocks_written;
+	uint64_t npre_taken;            /* pages of this snapshot written behind */
 	uint32_t *old_map_slots;        /* map slots to free at commit */
 	uint64_t nold_map;
 	uint8_t *map_changed;           /* per map page, during a snapshot */

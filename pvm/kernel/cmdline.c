@@ -18,6 +18,8 @@ struct cmdline cmdline = {
 	.seed = 1,
 	.work = 1,
 	.dirty_pages = 164,
+	.dirty_mode = "spread",
+	.pageout = 64,
 };
 
 static bool parse_num(const char *s, size_t n, uint64_t *out)
@@ -100,6 +102,12 @@ static void parse_word(const char *w, size_t n)
 		ok = parse_num(v, vlen, &cmdline.work);
 	else if (KEY("dirty_pages"))
 		ok = parse_num(v, vlen, &cmdline.dirty_pages) && cmdline.dirty_pages >= 1;
+	else if (KEY("dirty_mode")) {
+		set_str(cmdline.dirty_mode, sizeof cmdline.dirty_mode, v, vlen);
+		ok = vlen < sizeof cmdline.dirty_mode && (!strcmp(cmdline.dirty_mode, "burst") ||
+			!strcmp(cmdline.dirty_mode, "spread") || !strcmp(cmdline.dirty_mode, "late"));
+	} else if (KEY("pageout"))
+		ok = parse_num(v, vlen, &cmdline.pageout);
 	else if (KEY("bug"))
 		set_str(cmdline.bug, sizeof cmdline.bug, v, vlen);
 	else if (KEY("selftest"))

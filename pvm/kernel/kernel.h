@@ -136,6 +136,8 @@ struct cmdline {
 	uint64_t snapshots;             /* snapshots=N: power off after N commits; 0 = run forever */
 	uint64_t work;                  /* work=: workload steps per tick; 0 = as many as fit */
 	uint64_t dirty_pages;           /* dirty_pages=: workload=dirty's pages per interval */
+	char dirty_mode[8];             /* dirty_mode=burst|spread|late: when in the interval */
+	uint64_t pageout;               /* pageout=: pages written behind per tick; 0 = none */
 	char bug[64];                   /* bug=: persistence-bug variants (persist/state.h) */
 	char selftest[16];              /* selftest=ud|pf */
 	bool format;                    /* format=1: ignore the store, start fresh */

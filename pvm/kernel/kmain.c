@@ -5,7 +5,8 @@
  *   -> recover the newest snapshot (workload attach) or first boot
  *   -> the kernel threads (sched.c), once round per timer tick:
  *        snapshot: every snapshot_ms ticks (or on request) pause for a
- *        snapshot; write up to SNAP_BATCH pages of one in progress;
+ *        snapshot; write up to SNAP_BATCH pages of one in progress; in
+ *        other ticks write up to `pageout` dirty pages behind;
  *        vm: run the workload for `work` steps, or with work=0 in quanta
  *        until the tick ends (run() returns at a safe point).
  *   -> after `snapshots` commits, report and power off cleanly.
@@ -212,14 +213,22 @@ static struct {
 static void __attribute__((noreturn)) snapshot_thread(void *unused)
 {
 	(void)unused;
-	uint64_t next_snap = timer_ms() + cmdline.snapshot_ms;
+	/* Snapshots begin on ticks that are multiples of snapshot_ms, so a
+	 * workload can tell where in the interval it is (workload=dirty). */
+	uint64_t next_snap = (timer_ms() / cmdline.snapshot_ms + 1) * cmdline.snapshot_ms;
 	for (;; sched_yield()) {
 		if (!persist_busy() && (timer_ms() >= next_snap || snapshot_requested)) {
 			snapshot_requested = false;
-			next_snap = timer_ms() + cmdline.snapshot_ms;
+			next_snap = (timer_ms() / cmdline.snapshot_ms + 1) * cmdline.snapshot_ms;
 			loop.intervals++;
 			if (loop.have_store)
 				persist_begin();
+		} else if (!persist_busy() && loop.have_store) {
+			/* The pages the workload dirtied in earlier ticks (this
+			 * tick's run has not started): never in a tick that
+			 * begins a snapshot, which takes them itself. */
+			if (persist_pageout(cmdline.pageout) < 0)
+				panic("persist: write-behind failed: I/O error");
 		}
 		if (!persist_busy())
 			continue;

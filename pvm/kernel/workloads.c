@@ -88,6 +88,7 @@ struct wl_header {
 	uint64_t total;         /* cbank: the balance every account started with, summed */
 	uint64_t epoch;         /* dirty: the snapshot interval of the last batch, plus one */
 	uint64_t batch;         /* dirty: batches so far */
+	uint64_t done;          /* dirty: records written in this interval */
 };
 
 struct wl_record {
@@ -205,32 +206,44 @@ static int cbank_check(void)
 	return hdr->magic == WL_MAGIC && sum == hdr->total ? 0 : 1;
 }
 
-/* dirty: a snapshot benchmark.  Once per snapshot interval (the first
- * run() in each window of snapshot_ms ticks) it writes to dirty_pages
- * distinct pages: the header and dirty_pages - 1 records chosen at random,
- * each incremented, so every snapshot has exactly that many dirty pages,
- * spread over the whole space.  Invariant: the counts sum to the number
+/* dirty: a snapshot benchmark.  In each snapshot interval (a window of
+ * snapshot_ms ticks; snapshots begin on its first tick) it writes to
+ * dirty_pages distinct pages: the header and dirty_pages - 1 records
+ * chosen at random, each incremented, so every snapshot has exactly that
+ * many dirty pages, spread over the whole space.  dirty_mode says when in
+ * the interval: burst, all in its first tick; spread, evenly over its
+ * ticks; late, all in its last tick, right before the next pause (the
+ * worst case for write-behind).  Invariant: the counts sum to the number
  * of increments (as ccounter). */
 static int dirty_boot(void *b, uint64_t s, uint64_t seed) { return self_boot(b, s, seed, 3); }
 static int dirty_attach(void *b, uint64_t s) { return self_attach(b, s, 3); }
 
 static long dirty_run(uint64_t budget)
 {
-	uint64_t epoch = timer_ms() / cmdline.snapshot_ms + 1;
-	if (epoch == hdr->epoch)
-		return (long)budget;
-	hdr->epoch = epoch;
-	hdr->batch++;
+	uint64_t ms = cmdline.snapshot_ms, now = timer_ms();
+	uint64_t epoch = now / ms + 1, phase = now % ms;
 	uint64_t n = hdr->npages - 1;
 	uint64_t want = cmdline.dirty_pages - 1 < n ? cmdline.dirty_pages - 1 : n;
-	for (uint64_t k = 0; k < want;) {
+	if (epoch != hdr->epoch) {
+		hdr->epoch = epoch;
+		hdr->batch++;
+		hdr->done = 0;
+	}
+	/* Records written by the end of this tick; the header counts as the
+	 * first page written in the interval. */
+	uint64_t target = want;
+	if (!strcmp(cmdline.dirty_mode, "spread"))
+		target = want * (phase + 1) / ms;
+	else if (!strcmp(cmdline.dirty_mode, "late"))
+		target = phase + 1 == ms ? want : 0;
+	for (uint64_t k = hdr->done; k < target;) {
 		struct wl_record *r = record(1 + next_rand() % n);
 		if (r->touched == hdr->batch)
 			continue;       /* already written in this batch: reading faults nothing */
 		r->value++;
 		r->touched = hdr->batch;
 		hdr->ops++;
-		k++;
+		hdr->done = ++k;
 	}
 	trace_workload_op(0x103, (uint32_t)hdr->ops);
 	return (long)budget;
