@@ -12,7 +12,10 @@
  * Slot 0 means "a page of zeros" and is never stored.  A snapshot is a
  * root record naming map pages; map page m lists, for object-space pages
  * 512m .. 512m+511, the slot holding each page and the low 32 bits of its
- * page hash.  Shadow paging: a snapshot writes changed pages and changed
+ * page hash.  The root may also carry a delta: entries (page, slot,
+ * check) that override the map pages' ones, packed after the map
+ * references, so a snapshot that changes a few pages scattered over many
+ * map pages need not rewrite those map pages.  Shadow paging: a snapshot writes changed pages and changed
  * map pages to slots the committed snapshot does not use, and only the
  * root write (after a barrier) makes it current.  The slots the old
  * snapshot used alone become free after the commit; which slots are free
@@ -36,7 +39,7 @@
 
 #define STORE_SB_MAGIC          0x4253504E53485050ull   /* "PPHSNPSB" */
 #define STORE_ROOT_MAGIC        0x544F4F52534E5050ull   /* "PPNSROOT" */
-#define STORE_VERSION           2       /* 2: page_hash checks, digest as a sum */
+#define STORE_VERSION           3       /* 2: page_hash checks, digest as a sum; 3: root deltas */
 
 #define STORE_MAX_BLOCKS        (1u << 24)      /* 64 GiB: the rest of a larger region is unused */
 #define MAP_ENTRIES             512u    /* per map page */
@@ -66,12 +69,28 @@ struct store_root {
 	uint64_t digest;                /* object-space digest at the snapshot point */
 	uint64_t npages;
 	uint32_t nmap;                  /* map pages = ceil(npages / 512) */
-	uint32_t reserved;
+	uint32_t ndelta;                /* delta entries after map[nmap - 1] */
 	char workload[32];              /* what runs in this object space */
 	uint64_t checksum;
 	uint64_t pad[5];
-	struct map_entry map[ROOT_MAP_MAX];     /* slot and check of each map page; slot 0: all zero */
+	struct map_entry map[ROOT_MAP_MAX];     /* slot and check of each map page; slot 0: all
+						   zero; then the delta (struct delta_entry) */
 };
+
+/* A delta entry: page's slot and check in this snapshot, whatever its
+ * map page says. */
+struct delta_entry {
+	uint32_t page, slot, check;
+};
+
+/* Delta entries that fit in a root after nmap map references. */
+#define ROOT_DELTA_MAX(nmap) \
+	((ROOT_MAP_MAX - (uint64_t)(nmap)) * sizeof(struct map_entry) / sizeof(struct delta_entry))
+
+static inline struct delta_entry *root_delta(struct store_root *r)
+{
+	return (struct delta_entry *)(void *)&r->map[r->nmap];
+}
 
 _Static_assert(sizeof(struct store_root) == STORE_BLOCK, "root record is one block");
 _Static_assert(sizeof(struct store_super) <= STORE_BLOCK, "superblock fits a block");

@@ -129,7 +129,10 @@ void persist_init(struct store *s, uint64_t *pte, uint64_t npages, const char *w
 	P.dirty_index = (uint32_t *)page_alloc_contig((npages * 4 + PAGE_SIZE - 1) / PAGE_SIZE);
 	P.dirty = (struct dirty_page *)page_alloc_contig((npages * sizeof(struct dirty_page) + PAGE_SIZE - 1) / PAGE_SIZE);
 	P.map = (struct map_entry *)page_alloc();
-	P.old_map_slots = (uint32_t *)page_alloc();
+	P.fmap = (struct map_entry *)page_alloc();
+	P.newmap = (struct map_entry *)page_alloc();
+	P.delta = (uint32_t *)page_alloc_contig((npages * 4 + PAGE_SIZE - 1) / PAGE_SIZE);
+	P.in_delta = (uint8_t *)page_alloc_contig((npages + PAGE_SIZE - 1) / PAGE_SIZE);
 	P.map_changed = (uint8_t *)page_alloc();
 	P.slot_used = (uint64_t *)page_alloc_contig(((P.nslots + 1 + 63) / 64 * 8 + PAGE_SIZE - 1) / PAGE_SIZE);
 	for (uint64_t i = 0; i < npages; i++)
@@ -188,7 +191,8 @@ static bool root_ok(const struct store_root *r)
 	struct store_root copy = *r;
 	copy.checksum = 0;
 	return r->magic == STORE_ROOT_MAGIC && r->format_id == sb.format_id && r->gen >= 1 &&
-	       r->npages == sb.npages && r->nmap == P.nmap && hash64(&copy, sizeof copy) == r->checksum;
+	       r->npages == sb.npages && r->nmap == P.nmap && r->ndelta <= ROOT_DELTA_MAX(P.nmap) &&
+	       hash64(&copy, sizeof copy) == r->checksum;
 }
 
 static void reset_slots(void)
@@ -211,6 +215,20 @@ static bool claim(uint64_t s, const char **why)
 	return true;
 }
 
+/* Root r's delta entries for pages first .. end-1 replace map page
+ * entries e[0 ..]; false if any entry names a page outside the space. */
+static bool apply_delta(const struct store_root *r, struct map_entry *e, uint64_t first, uint64_t end)
+{
+	const struct delta_entry *de = root_delta((struct store_root *)r);
+	for (uint32_t k = 0; k < r->ndelta; k++) {
+		if (de[k].page >= P.npages)
+			return false;
+		if (de[k].page >= first && de[k].page < end)
+			e[de[k].page - first] = (struct map_entry){ de[k].slot, de[k].check };
+	}
+	return true;
+}
+
 /* Load root r into the object space; NULL on success, else the reason. */
 static const char *load(const struct store_root *r)
 {
@@ -222,11 +240,9 @@ static const char *load(const struct store_root *r)
 	reset_slots();
 	for (uint64_t m = 0; m < P.nmap; m++) {
 		P.map[m] = r->map[m];
+		uint64_t first = m * MAP_ENTRIES;
+		uint64_t end = first + MAP_ENTRIES < P.npages ? first + MAP_ENTRIES : P.npages;
 		if (r->map[m].slot == 0) {
-			/* 512 zero pages: on fresh frames nothing to do (slots
-			 * and hashes are as persist_init left them). */
-			if (zeroed)
-				continue;
 			memset(mapbuf, 0, sizeof mapbuf);
 		} else {
 			if (!claim(r->map[m].slot, &why))
@@ -236,9 +252,20 @@ static const char *load(const struct store_root *r)
 			if ((uint32_t)page_hash(mapbuf) != r->map[m].check && !(P.bugs & BUG_TRUST_ORDER))
 				return "map page checksum mismatch";
 		}
+		/* The root's delta overrides the map page (checked above as
+		 * stored). */
+		if (!apply_delta(r, mapbuf, first, end))
+			return "delta entry out of range";
+		/* 512 zero pages: on fresh frames nothing to do (slots and
+		 * hashes are as persist_init left them). */
+		if (zeroed && r->map[m].slot == 0) {
+			bool any = false;
+			for (uint64_t i = first; i < end && !any; i++)
+				any = mapbuf[i - first].slot != 0;
+			if (!any)
+				continue;
+		}
 		/* Queue the reads of this map page's pages, then check them. */
-		uint64_t first = m * MAP_ENTRIES;
-		uint64_t end = first + MAP_ENTRIES < P.npages ? first + MAP_ENTRIES : P.npages;
 		int rc = 0;
 		for (uint64_t i = first; i < end; i++) {
 			uint32_t s = mapbuf[i - first].slot;
@@ -301,6 +328,17 @@ enum recover_result persist_recover(char *workload, uint32_t *selfcheck)
 			continue;
 		}
 		P.gen = r->gen;
+		/* The delta is what the root carries: pages differing from
+		 * the map pages it names. */
+		for (uint64_t k = 0; k < P.ndelta; k++)
+			P.in_delta[P.delta[k]] = 0;
+		P.ndelta = 0;
+		const struct delta_entry *de = root_delta((struct store_root *)r);
+		for (uint32_t k = 0; k < r->ndelta; k++)
+			if (!P.in_delta[de[k].page]) {
+				P.in_delta[de[k].page] = 1;
+				P.delta[P.ndelta++] = de[k].page;
+			}
 		P.digest = P.dsum = digest_space(P.phash, P.npages);
 		*selfcheck = P.digest == r->digest ? 0 : 1;
 		P.stats.gen = P.gen;

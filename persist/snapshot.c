@@ -197,8 +197,6 @@ int persist_begin(void)
 	P.ndirty = n;
 	P.nwritten = 0;
 	P.nblocks_written = 0;
-	P.nold_map = 0;
-	P.nchanged = 0;
 	P.cow_faults = 0;
 	P.writing = true;
 	P.t_begin = t0;
@@ -254,11 +252,6 @@ static void page_written(struct dirty_page *d, const void *src, uint64_t s, uint
 	P.ment[i] = (struct map_entry){ (uint32_t)s, s ? (uint32_t)h : 0 };
 	P.dsum += digest_term(i, h) - digest_term(i, P.phash[i]);
 	P.phash[i] = h;
-	uint32_t m = i / MAP_ENTRIES;
-	if (!P.map_changed[m]) {
-		P.map_changed[m] = 1;
-		P.changed[P.nchanged++] = m;
-	}
 	if (!src) {
 		return;         /* not on dirty_index; its PTE is the workload's again */
 	} else if (d->cow) {
@@ -292,8 +285,10 @@ static int write_batch(uint64_t first, unsigned n)
 }
 
 /* Map page m's entries are kept in P.ment as they go to the store, so
- * writing map pages is a copy (hashed on the way), in batches too. */
-static int write_map_pages(void)
+ * writing map pages is a copy (hashed on the way), in batches too.  The
+ * map pages in P.changed go to the slots ref[m] names; their checks are
+ * stored there. */
+static int write_map_pages(struct map_entry *ref)
 {
 	int rc = 0;
 	for (uint64_t k = 0; k < P.nchanged; k += STORE_BATCH) {
@@ -302,17 +297,51 @@ static int write_map_pages(void)
 		const void *srcs[STORE_BATCH];
 		for (unsigned j = 0; j < n; j++) {
 			uint32_t m = P.changed[k + j];
-			blocks[j] = STORE_SLOT_BLOCK(P.map[m].slot);
+			blocks[j] = STORE_SLOT_BLOCK(ref[m].slot);
 			srcs[j] = &P.ment[(uint64_t)m * MAP_ENTRIES];
 		}
 		rc |= P.st->write_pages(P.st, n, blocks, srcs, hashes);
 		for (unsigned j = 0; j < n; j++)
-			P.map[P.changed[k + j]].check = (uint32_t)hashes[j];
+			ref[P.changed[k + j]].check = (uint32_t)hashes[j];
 		P.nblocks_written += n;
 	}
 	return rc;
 }
 
+/* P.changed = the map pages holding the delta's pages, each with a fresh
+ * slot in ref[]; false if the store ran out (never at a commit: the pause
+ * checked). */
+static bool delta_map_pages(struct map_entry *ref)
+{
+	P.nchanged = 0;
+	for (uint64_t k = 0; k < P.ndelta; k++) {
+		uint32_t m = P.delta[k] / MAP_ENTRIES;
+		if (!P.map_changed[m]) {
+			P.map_changed[m] = 1;
+			P.changed[P.nchanged++] = m;
+		}
+	}
+	bool ok = true;
+	for (uint64_t k = 0; k < P.nchanged; k++) {
+		uint32_t m = P.changed[k];
+		P.map_changed[m] = 0;
+		uint64_t s = ok ? slot_alloc() : 0;
+		ok = ok && s;
+		ref[m].slot = (uint32_t)s;
+	}
+	return ok;
+}
+
+static void delta_clear(void)
+{
+	for (uint64_t k = 0; k < P.ndelta; k++)
+		P.in_delta[P.delta[k]] = 0;
+	P.ndelta = 0;
+}
+
+/* After the pages: the root, and the map pages if the delta does not fit
+ * in it.  The base it names is the committed one (map), or the one
+ * write-behind folded (fmap), whose delta is this snapshot's pages only. */
 static int commit(void)
 {
 	static struct store_root root __attribute__((aligned(4096)));
@@ -321,22 +350,31 @@ static int commit(void)
 	int rc = 0;
 
 	uint64_t digest = P.dsum;
-	/* Map pages get their slots first; they are written (and their checks
-	 * known) before the root, except under bug=root-first, where the
-	 * checks are computed ahead and the pages written after the root. */
-	for (uint64_t k = 0; k < P.nchanged; k++) {
-		uint32_t m = P.changed[k];
-		P.map_changed[m] = 0;
-		uint64_t s = slot_alloc();
-		if (s == 0)
-			panic("persist: out of slots for map pages");
-		P.old_map_slots[P.nold_map++] = P.map[m].slot;
-		P.map[m].slot = (uint32_t)s;
-		if (P.bugs & BUG_ROOT_FIRST)
-			P.map[m].check = (uint32_t)page_hash(&P.ment[(uint64_t)m * MAP_ENTRIES]);
+	memcpy(P.newmap, P.fold_ready ? P.fmap : P.map, P.nmap * sizeof *P.map);
+	if (P.fold_ready)
+		delta_clear();
+	for (uint64_t k = 0; k < P.ndirty; k++) {
+		uint32_t i = P.dirty[k].page;
+		if (!P.in_delta[i]) {
+			P.in_delta[i] = 1;
+			P.delta[P.ndelta++] = i;
+		}
 	}
-	if (!(P.bugs & BUG_ROOT_FIRST))
-		rc |= write_map_pages();
+	/* bug=root-first is about map pages, so it always has them. */
+	bool inline_delta = P.ndelta <= ROOT_DELTA_MAX(P.nmap) && !(P.bugs & BUG_ROOT_FIRST);
+	if (!inline_delta) {
+		if (!delta_map_pages(P.newmap))
+			panic("persist: out of slots for map pages");
+		/* Under bug=root-first the checks are computed ahead and the
+		 * pages written after the root. */
+		if (P.bugs & BUG_ROOT_FIRST)
+			for (uint64_t k = 0; k < P.nchanged; k++) {
+				uint32_t m = P.changed[k];
+				P.newmap[m].check = (uint32_t)page_hash(&P.ment[(uint64_t)m * MAP_ENTRIES]);
+			}
+		else
+			rc |= write_map_pages(P.newmap);
+	}
 	/* Barrier 1: every page and map page of gen is durable before the
 	 * root that names them can be. */
 	if (!(P.bugs & BUG_NO_DATA_FENCE))
@@ -355,7 +393,15 @@ static int commit(void)
 	root.npages = P.npages;
 	root.nmap = (uint32_t)P.nmap;
 	strncpy0(root.workload, P.workload, sizeof root.workload);
-	memcpy(root.map, P.map, P.nmap * sizeof *P.map);
+	memcpy(root.map, P.newmap, P.nmap * sizeof *P.map);
+	if (inline_delta) {
+		struct delta_entry *de = root_delta(&root);
+		root.ndelta = (uint32_t)P.ndelta;
+		for (uint64_t k = 0; k < P.ndelta; k++) {
+			uint32_t i = P.delta[k];
+			de[k] = (struct delta_entry){ i, P.ment[i].slot, P.ment[i].check };
+		}
+	}
 	root.checksum = hash64(&root, sizeof root);
 	/* Two root slots, alternating, so a torn root write leaves the other
 	 * one (bug=root-in-place: always the same slot). */
@@ -369,16 +415,27 @@ static int commit(void)
 	if (!(P.bugs & BUG_NO_COMMIT_FENCE))
 		rc |= P.st->barrier(P.st);
 	if (P.bugs & BUG_ROOT_FIRST) {
-		rc |= write_map_pages();
+		rc |= write_map_pages(P.newmap);
 		rc |= P.st->barrier(P.st);
 	}
 	if (rc)
 		return -1;
 
+	/* Now free what only the previous snapshot named: its pages' old
+	 * slots, its map pages that the new base replaced, and folded map
+	 * pages this commit did not use after all. */
 	for (uint64_t k = 0; k < P.ndirty; k++)
 		slot_free(P.dirty[k].old_slot);
-	for (uint64_t k = 0; k < P.nold_map; k++)
-		slot_free(P.old_map_slots[k]);
+	for (uint64_t m = 0; m < P.nmap; m++) {
+		if (P.map[m].slot != P.newmap[m].slot)
+			slot_free(P.map[m].slot);
+		if (P.fold_ready && P.fmap[m].slot != P.map[m].slot && P.fmap[m].slot != P.newmap[m].slot)
+			slot_free(P.fmap[m].slot);
+	}
+	memcpy(P.map, P.newmap, P.nmap * sizeof *P.map);
+	P.fold_ready = false;
+	if (!inline_delta)
+		delta_clear();
 	uint64_t t1 = rdtsc();
 	P.gen = gen;
 	P.digest = digest;
@@ -395,9 +452,10 @@ static int commit(void)
 	trace_commit(gen, digest, P.st->phys_base ? P.st->phys_base + root_block * STORE_BLOCK : 0,
 		     P.st->phys_base ? STORE_BLOCK : 0);
 	kprintf("persist: gen %lu: %lu dirty pages (%lu written behind), %lu blocks written, "
-		"%lu cow faults, pause %lu tsc, commit %lu tsc, total %lu tsc, %lu slots free\n",
-		gen, P.ndirty, P.npre_taken, P.nblocks_written, P.cow_faults, P.stats.last_pause_tsc,
-		t1 - t0, t1 - P.t_begin, P.slots_free);
+		"%lu in the root's delta, %lu cow faults, pause %lu tsc, commit %lu tsc, total %lu tsc, "
+		"%lu slots free\n",
+		gen, P.ndirty, P.npre_taken, P.nblocks_written, inline_delta ? P.ndelta : 0,
+		P.cow_faults, P.stats.last_pause_tsc, t1 - t0, t1 - P.t_begin, P.slots_free);
 	return 1;
 }
 
@@ -470,7 +528,23 @@ static int pageout_batch(const uint32_t *pages, unsigned n)
 	return rc;
 }
 
-/* Write up to max_pages logged pages behind, leaving hot ones logged.
+/* Fold the root's delta into fresh map pages (fmap): the committed map
+ * as it stands (ment does not change between snapshots), so the next
+ * commit can name them and carry only its own pages as its delta.  Not
+ * under bug=root-first, which always writes map pages itself. */
+static int fold_map(void)
+{
+	if (P.fold_ready || !P.ndelta || (P.bugs & BUG_ROOT_FIRST))
+		return 0;
+	memcpy(P.fmap, P.map, P.nmap * sizeof *P.map);
+	if (P.slots_free <= P.nlog + 2 * P.nmap + STORE_BATCH || !delta_map_pages(P.fmap))
+		return 0;       /* (cannot fail: the check leaves room for every map page) */
+	P.fold_ready = true;
+	return write_map_pages(P.fmap);
+}
+
+/* Write up to max_pages logged pages behind, leaving hot ones logged,
+ * then fold the delta.  max_pages = 0: no background writes at all.
  * Called with the workload stopped at a safe point and no snapshot in
  * progress.  It keeps enough free slots for the next pause to find room
  * for every page still logged and every map page, so write-behind never
@@ -478,7 +552,7 @@ static int pageout_batch(const uint32_t *pages, unsigned n)
  * slots in the snapshot itself; it has no write-behind. */
 int persist_pageout(uint64_t max_pages)
 {
-	if (!P.st || P.writing || (P.bugs & BUG_IN_PLACE))
+	if (!P.st || P.writing || (P.bugs & BUG_IN_PLACE) || !max_pages)
 		return 0;
 	uint32_t batch[STORE_BATCH];
 	unsigned nb = 0;
@@ -501,11 +575,14 @@ int persist_pageout(uint64_t max_pages)
 	}
 	if (nb)
 		rc |= pageout_batch(batch, nb);
+	bool folded = !P.fold_ready;
+	rc |= fold_map();
+	folded = folded && P.fold_ready;
 	/* A stale copy's slot is freed at the next write fault and may be
 	 * reused at once: on the disk, the write queued to it must not be
 	 * able to land after a newer one (no FLUSH: durability comes with
 	 * the snapshot's barrier). */
-	if (done)
+	if (done || folded)
 		rc |= P.st->read_wait(P.st);
 	P.nlog = keep;
 	if (rc) {

@@ -70,10 +70,18 @@ struct persist_state {
 	struct dirty_page *dirty;
 	uint64_t ndirty, nwritten, nblocks_written;
 	uint64_t npre_taken;            /* pages of this snapshot written behind */
-	uint32_t *old_map_slots;        /* map slots to free at commit */
-	uint64_t nold_map;
-	uint8_t *map_changed;           /* per map page, during a snapshot */
-	uint32_t *changed;              /* the map pages changed, in the order found */
+	/* The root's delta (layout.h): the pages whose entries differ from
+	 * the map pages in map[] (the base).  Write-behind folds it into
+	 * fresh map pages (fmap) between snapshots; the next commit names
+	 * those and carries only its own pages as the delta. */
+	uint32_t *delta;                /* pages in the delta */
+	uint64_t ndelta;
+	uint8_t *in_delta;              /* per page */
+	struct map_entry *fmap;         /* the folded base, when fold_ready */
+	bool fold_ready;
+	struct map_entry *newmap;       /* the base the root being written names */
+	uint8_t *map_changed;           /* per map page: scratch for the lists below */
+	uint32_t *changed;              /* map pages written by a commit or a fold */
 	uint64_t nchanged;
 	uint64_t gen, digest, format_id;
 	uint64_t dsum;                  /* the digest of the space as written so far */
