@@ -116,7 +116,6 @@ bool persist_fault(uint64_t addr, uint64_t error)
 			slot_free(P.pre_slot[i]);
 		P.pre_slot[i] = 0;
 		P.hot[i] = P.interval;
-		P.stats.pageout_wasted++;
 	}
 	P.pte[i] = (e & ~PTE_SNAP) | PTE_RW;
 	invlpg(OBJSPACE_BASE + i * PAGE_SIZE);
@@ -448,7 +447,6 @@ static int commit(void)
 	P.stats.last_commit_tsc = t1 - t0;
 	P.stats.last_total_tsc = t1 - P.t_begin;
 	P.stats.slots_free = P.slots_free;
-	P.stats.last_prewritten = P.npre_taken;
 	trace_commit(gen, digest, P.st->phys_base ? P.st->phys_base + root_block * STORE_BLOCK : 0,
 		     P.st->phys_base ? STORE_BLOCK : 0);
 	kprintf("persist: gen %lu: %lu dirty pages (%lu written behind), %lu blocks written, "
@@ -524,7 +522,6 @@ static int pageout_batch(const uint32_t *pages, unsigned n)
 			P.pre[P.npre++] = i;
 		}
 	}
-	P.stats.pageout_pages += n;
 	return rc;
 }
 

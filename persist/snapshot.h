@@ -34,9 +34,6 @@ struct persist_stats {
 	uint64_t last_commit_tsc;       /* barrier + root + barrier */
 	uint64_t last_total_tsc;        /* begin to durable */
 	uint64_t slots_free;
-	uint64_t last_prewritten;       /* of last_dirty, pages written behind before the pause */
-	uint64_t pageout_pages;         /* pages written behind, in total */
-	uint64_t pageout_wasted;        /* of those, rewritten before a snapshot took them */
 };
 
 /* The object-space size in pages this store holds, or want_pages for an
