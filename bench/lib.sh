@@ -20,13 +20,14 @@ BENCH_SIM=${PHANTOM_SIM:-build/phantom-sim}
 BENCH_CONFIGS=${PHANTOM_CONFIGS:-$bench_dir/../configs}
 
 # bench_backend NAME: sets bench_config (a file in BENCH_CONFIGS), bench_sets
-# (extra --set words) and bench_store (the guest's backend= value).
-# Backends: optane-adr, optane-eadr, nvme, sata (docs/papers.md).
+# (extra --set words) and bench_store (the guest's backend= value, with
+# the config's frames=: a guest.cmdline given with --set replaces the
+# config's).  Backends: optane-adr, optane-eadr, nvme, sata (docs/papers.md).
 bench_backend() {
 	bench_sets=
 	case $1 in
-	optane-adr)  bench_config=optane.json bench_store=pmem ;;
-	optane-eadr) bench_config=eadr.json bench_store=pmem ;;
+	optane-adr)  bench_config=optane.json bench_store="pmem frames=pm" ;;
+	optane-eadr) bench_config=eadr.json bench_store="pmem frames=pm" ;;
 	nvme)        bench_config=nvme.json bench_store=disk ;;
 	sata)        bench_config=nvme.json bench_store=disk bench_sets="--set block.preset=sata" ;;
 	*) echo "bench: unknown backend '$1' (optane-adr, optane-eadr, nvme, sata)" >&2; return 1 ;;

@@ -10,6 +10,11 @@
  * which the guest knows only once the pause has collected the dirty set;
  * it becomes a snapshot_dirty record.  Older guests send two arguments
  * and the count stays unknown in the trace.
+ *
+ * A guest that hashes its pages only after the root is durable commits
+ * with digest 0 and reports the digest in a DIGEST event that follows;
+ * it replaces the commit's digest if it names the last committed
+ * generation.
  */
 #include <stdio.h>
 #include <string.h>
@@ -50,6 +55,7 @@ static int min_args(unsigned code)
 	case ABI_EV_FIRST_BOOT: return 0;
 	case ABI_EV_COMMIT_BEGIN: return 2;
 	case ABI_EV_STORE_OPEN: return 0;
+	case ABI_EV_DIGEST: return 4;
 	}
 	return -1;
 }
@@ -93,6 +99,13 @@ static void emit(struct trace_port *tp, unsigned code)
 		tp->last_commit_gen = u64(a);
 		tp->last_commit_digest = u64(a + 2);
 		trace_commit(t, now, tp->last_commit_gen, tp->last_commit_digest);
+		break;
+	case ABI_EV_DIGEST:
+		/* Recorded whatever it names: the trace keeps what the guest
+		 * said, and its readers count a digest with no snapshot. */
+		if (tp->commits && u64(a) == tp->last_commit_gen)
+			tp->last_commit_digest = u64(a + 2);
+		trace_digest(t, now, u64(a), u64(a + 2));
 		break;
 	case ABI_EV_RECOVERY_BEGIN:
 		trace_recovery_begin(t, now);

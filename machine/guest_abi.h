@@ -44,6 +44,9 @@
 #define ABI_EV_COMMIT_BEGIN    12   /* gen.lo gen.hi: data written, root write starts */
 #define ABI_EV_STORE_OPEN      13   /* (none): the store is open and nothing of it read
 				       yet; campaigns snapshot the machine here */
+#define ABI_EV_DIGEST          14   /* gen.lo gen.hi digest.lo digest.hi: the digest of
+				       committed gen, when its COMMIT carried 0 because
+				       the pages are hashed after the root is durable */
 
 #define ABI_VERSION             1
 

@@ -99,6 +99,35 @@ uint64_t page_hash(const void *page)
 
 __asm__(COPY_SUM("copy_sum_nt", "movntdq") COPY_SUM("copy_sum_wb", "movdqa"));
 
+/* The sums alone, for a page that is not being copied (frames=pm hashes
+ * pages the workload wrote in place):
+ *   void sum_blocks(const void *src, uint64_t sums[16], uint64_t n);  (rdi, rsi, rdx) */
+#define SUM_LINE4(off)                                                          \
+	"	movdqa " off "(%rdi), %xmm0\n	movdqa " off "+16(%rdi), %xmm1\n" \
+	"	movdqa " off "+32(%rdi), %xmm2\n	movdqa " off "+48(%rdi), %xmm3\n" \
+	"	paddq %xmm0, %xmm4\n	paddq %xmm1, %xmm5\n"                   \
+	"	paddq %xmm2, %xmm6\n	paddq %xmm3, %xmm7\n"
+__asm__("	.text\n"
+	"	.globl sum_blocks\n"
+	"	.type sum_blocks, @function\n"
+	"sum_blocks:\n"
+	"	movdqu (%rsi), %xmm4\n	movdqu 16(%rsi), %xmm5\n"
+	"	movdqu 32(%rsi), %xmm6\n	movdqu 48(%rsi), %xmm7\n"
+	"	movdqu 64(%rsi), %xmm8\n	movdqu 80(%rsi), %xmm9\n"
+	"	movdqu 96(%rsi), %xmm10\n	movdqu 112(%rsi), %xmm11\n"
+	"1:\n"
+	SUM_LINE4("0") SUM_LINE4("64") SUM_LINE4("128") SUM_LINE4("192")
+	"	paddq %xmm4, %xmm8\n	paddq %xmm5, %xmm9\n"
+	"	paddq %xmm6, %xmm10\n	paddq %xmm7, %xmm11\n"
+	"	addq $256, %rdi\n"
+	"	decq %rdx\n	jnz 1b\n"
+	"	movdqu %xmm4, (%rsi)\n	movdqu %xmm5, 16(%rsi)\n"
+	"	movdqu %xmm6, 32(%rsi)\n	movdqu %xmm7, 48(%rsi)\n"
+	"	movdqu %xmm8, 64(%rsi)\n	movdqu %xmm9, 80(%rsi)\n"
+	"	movdqu %xmm10, 96(%rsi)\n	movdqu %xmm11, 112(%rsi)\n"
+	"	ret\n"
+	"	.size sum_blocks, . - sum_blocks\n");
+
 uint64_t page_sums_fold(const uint64_t sums[16])
 {
 	return page_fold(sums);

@@ -49,6 +49,8 @@ uint64_t page_hash(const void *page);
 void copy_sum_nt(void *dst, const void *src, uint64_t sums[16], uint64_t n);
 void copy_sum_wb(void *dst, const void *src, uint64_t sums[16], uint64_t n);
 uint64_t page_sums_fold(const uint64_t sums[16]);
+/* The same sums without a copy (src 16-byte aligned). */
+void sum_blocks(const void *src, uint64_t sums[16], uint64_t n);
 uint64_t digest_term(uint64_t index, uint64_t page_hash);
 /* Sum of digest_term over n page hashes: what a snapshot's digest is. */
 uint64_t digest_space(const uint64_t *page_hashes, uint64_t n);

@@ -39,7 +39,8 @@
 
 #define STORE_SB_MAGIC          0x4253504E53485050ull   /* "PPHSNPSB" */
 #define STORE_ROOT_MAGIC        0x544F4F52534E5050ull   /* "PPNSROOT" */
-#define STORE_VERSION           3       /* 2: page_hash checks, digest as a sum; 3: root deltas */
+#define STORE_VERSION           4       /* 2: page_hash checks, digest as a sum; 3: root deltas;
+						   4: unsealed roots */
 
 #define STORE_MAX_BLOCKS        (1u << 24)      /* 64 GiB: the rest of a larger region is unused */
 #define MAP_ENTRIES             512u    /* per map page */
@@ -72,7 +73,8 @@ struct store_root {
 	uint32_t ndelta;                /* delta entries after map[nmap - 1] */
 	char workload[32];              /* what runs in this object space */
 	uint64_t checksum;
-	uint64_t pad[5];
+	uint64_t flags;                 /* ROOT_* */
+	uint64_t pad[4];
 	struct map_entry map[ROOT_MAP_MAX];     /* slot and check of each map page; slot 0: all
 						   zero; then the delta (struct delta_entry) */
 };
@@ -82,6 +84,14 @@ struct store_root {
 struct delta_entry {
 	uint32_t page, slot, check;
 };
+
+/* An unsealed root (frames=pm): committed before its own pages were
+ * hashed, so its digest is 0 and its delta entries for those pages carry
+ * DELTA_UNCHECKED in page and no check.  Recovery takes such pages on the
+ * ordering of the commit (their lines were written back before the root)
+ * and cannot self-check the digest.  The next root carries their checks. */
+#define ROOT_UNSEALED           0x1ull
+#define DELTA_UNCHECKED         0x80000000u
 
 /* Delta entries that fit in a root after nmap map references. */
 #define ROOT_DELTA_MAX(nmap) \

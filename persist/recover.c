@@ -135,6 +135,19 @@ void persist_init(struct store *s, uint64_t *pte, uint64_t npages, const char *w
 	P.in_delta = (uint8_t *)page_alloc_contig((npages + PAGE_SIZE - 1) / PAGE_SIZE);
 	P.map_changed = (uint8_t *)page_alloc();
 	P.slot_used = (uint64_t *)page_alloc_contig(((P.nslots + 1 + 63) / 64 * 8 + PAGE_SIZE - 1) / PAGE_SIZE);
+	P.frame = (uint64_t *)page_alloc_contig((npages * 8 + PAGE_SIZE - 1) / PAGE_SIZE);
+	P.wslot = (uint32_t *)page_alloc_contig((npages * 4 + PAGE_SIZE - 1) / PAGE_SIZE);
+	for (uint64_t i = 0; i < npages; i++)
+		P.frame[i] = pte[i] & PTE_ADDR;
+	/* frames=pm writes pages in the store, so it needs a store that is
+	 * memory; the two bug variants about the DRAM copy keep that copy. */
+	if (!strcmp(cmdline.frames, "pm")) {
+		P.pm_frames = s->writeback && !(P.bugs & (BUG_IN_PLACE | BUG_NO_COW));
+		kprintf(P.pm_frames ? "persist: frames=pm: pages written since their snapshot live in "
+				      "the store\n"
+				    : "persist: frames=pm needs the pmem backend and no in-place or "
+				      "no-cow bug: using frames=dram\n");
+	}
 	for (uint64_t i = 0; i < npages; i++)
 		P.phash[i] = P.zero_hash;
 	P.dsum = digest_space(P.phash, npages);
@@ -192,6 +205,7 @@ static bool root_ok(const struct store_root *r)
 	copy.checksum = 0;
 	return r->magic == STORE_ROOT_MAGIC && r->format_id == sb.format_id && r->gen >= 1 &&
 	       r->npages == sb.npages && r->nmap == P.nmap && r->ndelta <= ROOT_DELTA_MAX(P.nmap) &&
+	       (r->flags & ~ROOT_UNSEALED) == 0 &&
 	       hash64(&copy, sizeof copy) == r->checksum;
 }
 
@@ -216,15 +230,23 @@ static bool claim(uint64_t s, const char **why)
 }
 
 /* Root r's delta entries for pages first .. end-1 replace map page
- * entries e[0 ..]; false if any entry names a page outside the space. */
-static bool apply_delta(const struct store_root *r, struct map_entry *e, uint64_t first, uint64_t end)
+ * entries e[0 ..], and mark unchecked[] those without a check (only an
+ * unsealed root has them); false if any entry names a page outside the
+ * space or is unchecked in a sealed root. */
+static bool apply_delta(const struct store_root *r, struct map_entry *e, bool *unchecked,
+			uint64_t first, uint64_t end)
 {
 	const struct delta_entry *de = root_delta((struct store_root *)r);
+	memset(unchecked, 0, MAP_ENTRIES * sizeof *unchecked);
 	for (uint32_t k = 0; k < r->ndelta; k++) {
-		if (de[k].page >= P.npages)
+		uint32_t i = de[k].page & ~DELTA_UNCHECKED;
+		bool u = de[k].page & DELTA_UNCHECKED;
+		if (i >= P.npages || (u && !(r->flags & ROOT_UNSEALED)))
 			return false;
-		if (de[k].page >= first && de[k].page < end)
-			e[de[k].page - first] = (struct map_entry){ de[k].slot, de[k].check };
+		if (i >= first && i < end) {
+			e[i - first] = (struct map_entry){ de[k].slot, de[k].check };
+			unchecked[i - first] = u;
+		}
 	}
 	return true;
 }
@@ -232,6 +254,7 @@ static bool apply_delta(const struct store_root *r, struct map_entry *e, uint64_
 /* Load root r into the object space; NULL on success, else the reason. */
 static const char *load(const struct store_root *r)
 {
+	static bool unchecked[MAP_ENTRIES];
 	const char *why = 0;
 	/* The frames come zeroed from page_alloc(); only a second attempt
 	 * (the newer root was damaged) finds them written. */
@@ -254,7 +277,7 @@ static const char *load(const struct store_root *r)
 		}
 		/* The root's delta overrides the map page (checked above as
 		 * stored). */
-		if (!apply_delta(r, mapbuf, first, end))
+		if (!apply_delta(r, mapbuf, unchecked, first, end))
 			return "delta entry out of range";
 		/* 512 zero pages: on fresh frames nothing to do (slots and
 		 * hashes are as persist_init left them). */
@@ -290,6 +313,12 @@ static const char *load(const struct store_root *r)
 				continue;
 			}
 			P.phash[i] = page_hash(page_frame(i));
+			/* Unchecked (an unsealed root's own pages): taken on the
+			 * commit's order, and checked from now on. */
+			if (unchecked[i - first]) {
+				P.ment[i].check = (uint32_t)P.phash[i];
+				continue;
+			}
 			/* bug=no-verify and no-data-fence trust the map: a guest
 			 * that relies on write ordering instead of checking. */
 			if ((uint32_t)P.phash[i] != mapbuf[i - first].check && !(P.bugs & BUG_TRUST_ORDER))
@@ -334,20 +363,28 @@ enum recover_result persist_recover(char *workload, uint32_t *selfcheck)
 			P.in_delta[P.delta[k]] = 0;
 		P.ndelta = 0;
 		const struct delta_entry *de = root_delta((struct store_root *)r);
-		for (uint32_t k = 0; k < r->ndelta; k++)
-			if (!P.in_delta[de[k].page]) {
-				P.in_delta[de[k].page] = 1;
-				P.delta[P.ndelta++] = de[k].page;
+		for (uint32_t k = 0; k < r->ndelta; k++) {
+			uint32_t i = de[k].page & ~DELTA_UNCHECKED;
+			if (!P.in_delta[i]) {
+				P.in_delta[i] = 1;
+				P.delta[P.ndelta++] = i;
 			}
+		}
 		P.digest = P.dsum = digest_space(P.phash, P.npages);
-		*selfcheck = P.digest == r->digest ? 0 : 1;
+		/* An unsealed root carries no digest to check against. */
+		bool sealed = !(r->flags & ROOT_UNSEALED);
+		*selfcheck = !sealed || P.digest == r->digest ? 0 : 1;
 		P.stats.gen = P.gen;
 		P.stats.digest = P.digest;
 		P.slot_cursor = 0;
 		strncpy0(workload, r->workload, 32);
 		strncpy0(P.workload, r->workload, sizeof P.workload);
-		kprintf("persist: restored gen %lu: digest %016lx (root says %016lx), %lu slots free\n",
-			P.gen, P.digest, r->digest, P.slots_free);
+		if (sealed)
+			kprintf("persist: restored gen %lu: digest %016lx (root says %016lx), %lu slots free\n",
+				P.gen, P.digest, r->digest, P.slots_free);
+		else
+			kprintf("persist: restored gen %lu: digest %016lx (unsealed root: no digest to "
+				"check), %lu slots free\n", P.gen, P.digest, P.slots_free);
 		return RECOVER_OK;
 	}
 	if (ok[0] || ok[1])

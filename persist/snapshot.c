@@ -91,6 +91,36 @@ static void log_page(uint64_t i)
 	}
 }
 
+/* --- PM frames (frames=pm) ------------------------------------------- */
+
+static void *slot_ptr(uint64_t s)
+{
+	return (void *)(P.st->phys_base + STORE_SLOT_BLOCK(s) * STORE_BLOCK);
+}
+
+/* Give page i (contents at src) a free slot and map it there, writable,
+ * so the workload writes PM directly and the snapshot need not copy it.
+ * The move uses non-temporal stores: no line of the slot is read for
+ * ownership, and the snapshot's first barrier makes them durable.  The
+ * slot it leaves (if any) is the committed snapshot's, freed at the next
+ * commit.  Without a spare slot (the pause must find one for every
+ * logged page and map page) the page goes back to its DRAM frame and is
+ * copied at the snapshot, as under frames=dram. */
+static void move_to_pm(uint64_t i, const void *src)
+{
+	uint64_t spare = P.nlog + P.nmap + STORE_BATCH + (P.writing ? P.ndirty : 0);
+	uint64_t s = P.slots_free > spare ? slot_alloc() : 0;
+	uint8_t *dst = s ? slot_ptr(s) : (uint8_t *)P.frame[i];
+	if (s) {
+		uint64_t sums[16] = {0};
+		copy_sum_nt(dst, src, sums, PAGE_SIZE / 256);
+	} else if (dst != src) {
+		memcpy(dst, src, PAGE_SIZE);
+	}
+	P.wslot[i] = (uint32_t)s;
+	P.pte[i] = (P.pte[i] & ~(PTE_ADDR | PTE_SNAP)) | (uint64_t)dst | PTE_RW;
+}
+
 /* The page-fault hook: a write (error bit 1) to a present (bit 0),
  * read-only page of the object space.  Either a clean page written for the
  * first time since it was stored, or one the snapshot in progress still
@@ -107,9 +137,21 @@ bool persist_fault(uint64_t addr, uint64_t error)
 		if (!P.dirty_index[i])
 			return false;
 		struct dirty_page *d = &P.dirty[P.dirty_index[i] - 1];
+		P.cow_faults++;
+		if (d->pm_slot) {
+			/* Frozen in its slot for the snapshot: the page moves on. */
+			move_to_pm(i, (const void *)(e & PTE_ADDR));
+			invlpg(OBJSPACE_BASE + i * PAGE_SIZE);
+			log_page(i);
+			return true;
+		}
 		d->cow = page_alloc();
 		memcpy((void *)d->cow, (void *)(e & PTE_ADDR), PAGE_SIZE);
-		P.cow_faults++;
+	} else if (P.pm_frames) {
+		move_to_pm(i, (const void *)(e & PTE_ADDR));
+		invlpg(OBJSPACE_BASE + i * PAGE_SIZE);
+		log_page(i);
+		return true;
 	} else if (P.pre_slot[i]) {
 		/* Written again after its write-behind: that copy is stale. */
 		if (P.pre_slot[i] != PRE_ZERO)
@@ -143,11 +185,15 @@ int persist_begin(void)
 	trace_snapshot_begin(gen);
 	uint64_t t0 = rdtsc();
 	uint64_t n = P.nlog;
-	/* Worst case every dirty page not yet written behind and every map
-	 * page needs a new slot: known before anything is touched, so a skip
-	 * needs no undo (the pages stay logged and writable for the next
-	 * attempt, those written behind keep their slots). */
-	uint64_t need = n + (n + P.npre < P.nmap ? n + P.npre : P.nmap);
+	/* Worst case every dirty page not yet written behind (nor in PM) and
+	 * every map page needs a new slot: known before anything is touched,
+	 * so a skip needs no undo (the pages stay logged and writable for the
+	 * next attempt, those written behind keep their slots). */
+	uint64_t ncopy = n;
+	if (P.pm_frames)
+		for (uint64_t k = 0; k < n; k++)
+			ncopy -= P.wslot[P.log[k]] != 0;
+	uint64_t need = ncopy + (n + P.npre < P.nmap ? n + P.npre : P.nmap);
 	if (need > P.slots_free) {
 		if (P.full_reported != gen)
 			kprintf("persist: store full (snapshot needs up to %lu slots, %lu free): "
@@ -170,16 +216,22 @@ int persist_begin(void)
 	}
 	P.npre = 0;
 	uint64_t npre = nd;
+	/* Logged pages: those written in PM (frames=pm) first, then those to
+	 * copy, so the writer takes each kind in one run. */
+	uint64_t next_pm = nd, next_copy = nd + (n - ncopy);
 	for (uint64_t k = 0; k < n; k++) {
 		uint32_t i = P.log[k];
+		uint32_t ws = P.pm_frames ? P.wslot[i] : 0;
+		uint64_t j = ws ? next_pm++ : next_copy++;
 		P.logged[i] = 0;
 		/* bug=no-cow leaves the page writable: it is written as it is
 		 * when its turn comes. */
 		if (!(P.bugs & BUG_NO_COW))
 			P.pte[i] = (P.pte[i] & ~PTE_RW) | PTE_SNAP;
-		P.dirty[nd] = (struct dirty_page){ .page = i };
-		P.dirty_index[i] = (uint32_t)(++nd);
+		P.dirty[j] = (struct dirty_page){ .page = i, .pm_slot = ws, .unsealed = ws != 0 };
+		P.dirty_index[i] = (uint32_t)(j + 1);
 	}
+	nd += n;
 	P.nlog = 0;
 	P.interval++;
 	if (!(P.bugs & BUG_NO_COW)) {
@@ -192,6 +244,7 @@ int persist_begin(void)
 	}
 	uint64_t t1 = rdtsc();
 	n = nd;
+	P.npm = n - npre - ncopy;
 	P.npre_taken = npre;
 	P.ndirty = n;
 	P.nwritten = 0;
@@ -264,6 +317,47 @@ static void page_written(struct dirty_page *d, const void *src, uint64_t s, uint
 		P.pte[i] &= ~PTE_SNAP;  /* stays read-only: clean until written */
 	}
 	P.dirty_index[i] = 0;
+}
+
+/* frames=pm: page d was written in place, in its slot.  Its lines go
+ * back to PM (the commit's first barrier orders them) and its entry
+ * names the slot; its hash comes once the root is durable (seal). */
+static int page_flushed(struct dirty_page *d)
+{
+	uint32_t i = d->page;
+	d->old_slot = P.ment[i].slot;
+	P.ment[i] = (struct map_entry){ d->pm_slot, 0 };
+	P.nblocks_written++;
+	return P.st->writeback(P.st, STORE_SLOT_BLOCK(d->pm_slot));
+}
+
+static bool unsealed(uint32_t i)
+{
+	return P.dirty_index[i] && P.dirty[P.dirty_index[i] - 1].unsealed;
+}
+
+/* frames=pm: hash the pages of this snapshot that were written in PM.
+ * Each is frozen in its slot since the pause (a write moves the page to
+ * another slot), so this may come after the commit, off the latency. */
+static void seal(void)
+{
+	for (uint64_t k = 0; k < P.ndirty; k++) {
+		struct dirty_page *d = &P.dirty[k];
+		if (!d->unsealed)
+			continue;
+		uint32_t i = d->page;
+		uint64_t sums[16] = {0};
+		sum_blocks(slot_ptr(d->pm_slot), sums, PAGE_SIZE / 256);
+		uint64_t h = page_sums_fold(sums);
+		P.ment[i].check = (uint32_t)h;
+		P.dsum += digest_term(i, h) - digest_term(i, P.phash[i]);
+		P.phash[i] = h;
+		if (P.wslot[i] == d->pm_slot)
+			P.pte[i] &= ~PTE_SNAP;  /* still there: read-only, clean until written */
+		P.dirty_index[i] = 0;
+		d->unsealed = false;
+	}
+	P.npm = 0;
 }
 
 /* Write dirty[first .. first+n) (n <= STORE_BATCH) as one batch. */
@@ -348,7 +442,7 @@ static int commit(void)
 	uint64_t t0 = rdtsc();
 	int rc = 0;
 
-	uint64_t digest = P.dsum;
+	uint64_t npm = P.npm;
 	memcpy(P.newmap, P.fold_ready ? P.fmap : P.map, P.nmap * sizeof *P.map);
 	if (P.fold_ready)
 		delta_clear();
@@ -361,6 +455,12 @@ static int commit(void)
 	}
 	/* bug=root-first is about map pages, so it always has them. */
 	bool inline_delta = P.ndelta <= ROOT_DELTA_MAX(P.nmap) && !(P.bugs & BUG_ROOT_FIRST);
+	/* Pages written in PM are hashed after the commit when the root can
+	 * carry them as unchecked delta entries; map pages need the checks. */
+	if (!inline_delta && P.npm)
+		seal();
+	bool sealed = P.npm == 0;
+	uint64_t digest = sealed ? P.dsum : 0;
 	if (!inline_delta) {
 		if (!delta_map_pages(P.newmap))
 			panic("persist: out of slots for map pages");
@@ -391,6 +491,7 @@ static int commit(void)
 	root.digest = digest;
 	root.npages = P.npages;
 	root.nmap = (uint32_t)P.nmap;
+	root.flags = sealed ? 0 : ROOT_UNSEALED;
 	strncpy0(root.workload, P.workload, sizeof root.workload);
 	memcpy(root.map, P.newmap, P.nmap * sizeof *P.map);
 	if (inline_delta) {
@@ -398,7 +499,8 @@ static int commit(void)
 		root.ndelta = (uint32_t)P.ndelta;
 		for (uint64_t k = 0; k < P.ndelta; k++) {
 			uint32_t i = P.delta[k];
-			de[k] = (struct delta_entry){ i, P.ment[i].slot, P.ment[i].check };
+			de[k] = (struct delta_entry){ i | (unsealed(i) ? DELTA_UNCHECKED : 0),
+						      P.ment[i].slot, P.ment[i].check };
 		}
 	}
 	root.checksum = hash64(&root, sizeof root);
@@ -437,10 +539,7 @@ static int commit(void)
 		delta_clear();
 	uint64_t t1 = rdtsc();
 	P.gen = gen;
-	P.digest = digest;
-	P.writing = false;
 	P.stats.gen = gen;
-	P.stats.digest = digest;
 	P.stats.commits++;
 	P.stats.last_written = P.nblocks_written;
 	P.stats.last_cow = P.cow_faults;
@@ -448,11 +547,19 @@ static int commit(void)
 	P.stats.last_total_tsc = t1 - P.t_begin;
 	P.stats.slots_free = P.slots_free;
 	trace_commit(gen, digest, P.st->phys_base ? P.st->phys_base + root_block * STORE_BLOCK : 0,
-		     P.st->phys_base ? STORE_BLOCK : 0);
-	kprintf("persist: gen %lu: %lu dirty pages (%lu written behind), %lu blocks written, "
-		"%lu in the root's delta, %lu cow faults, pause %lu tsc, commit %lu tsc, total %lu tsc, "
-		"%lu slots free\n",
-		gen, P.ndirty, P.npre_taken, P.nblocks_written, inline_delta ? P.ndelta : 0,
+		     P.st->phys_base ? STORE_BLOCK : 0, sealed);
+	if (!sealed) {
+		seal();
+		digest = P.dsum;
+		trace_digest(gen, digest);
+	}
+	P.digest = digest;
+	P.stats.digest = digest;
+	P.writing = false;
+	kprintf("persist: gen %lu: %lu dirty pages (%lu written behind, %lu written in PM), "
+		"%lu blocks written, %lu in the root's delta, %lu cow faults, pause %lu tsc, "
+		"commit %lu tsc, total %lu tsc, %lu slots free\n",
+		gen, P.ndirty, P.npre_taken, npm, P.nblocks_written, inline_delta ? P.ndelta : 0,
 		P.cow_faults, P.stats.last_pause_tsc, t1 - t0, t1 - P.t_begin, P.slots_free);
 	return 1;
 }
@@ -466,6 +573,10 @@ int persist_step(uint64_t max_pages)
 		struct dirty_page *d = &P.dirty[P.nwritten];
 		d->old_slot = P.ment[d->page].slot;
 		page_written(d, NULL, d->pre_slot == PRE_ZERO ? 0 : d->pre_slot, d->pre_hash);
+	}
+	for (; P.nwritten < P.ndirty && P.dirty[P.nwritten].pm_slot && max_pages; P.nwritten++) {
+		rc |= page_flushed(&P.dirty[P.nwritten]);
+		max_pages--;
 	}
 	while (P.nwritten < P.ndirty && max_pages) {
 		uint64_t n = P.ndirty - P.nwritten;
@@ -554,6 +665,10 @@ int persist_pageout(uint64_t max_pages)
 	uint32_t batch[STORE_BATCH];
 	unsigned nb = 0;
 	uint64_t keep = 0, done = 0;
+	/* frames=pm: the logged pages are in PM already (or back in DRAM for
+	 * want of a slot, copied at the pause); only the fold remains. */
+	if (P.pm_frames)
+		max_pages = 0;
 	int rc = 0;
 	for (uint64_t k = 0; k < P.nlog; k++) {
 		uint32_t i = P.log[k];

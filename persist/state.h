@@ -38,6 +38,9 @@ struct dirty_page {
 	uint32_t pre_slot;              /* written behind before the pause: its slot
 					   (PRE_ZERO: a zero page), else 0 */
 	uint64_t pre_hash;              /* and its page hash */
+	uint32_t pm_slot;               /* frames=pm: the slot the page was written in
+					   and frozen by the pause, else 0 */
+	bool unsealed;                  /* pm_slot: not hashed yet */
 };
 
 /* pre_slot of a page written behind that turned out to be all zeros. */
@@ -92,6 +95,13 @@ struct persist_state {
 	uint64_t full_reported;         /* generation last reported as skipped */
 	unsigned bugs;                  /* BUG_* */
 	bool frames_zeroed;             /* no object-space frame written since the map */
+	/* frames=pm (snapshot.c, "PM frames"): a page's first write after it
+	 * was stored moves it into a free slot, where the workload then
+	 * writes it directly. */
+	bool pm_frames;
+	uint64_t *frame;                /* per page: its DRAM frame */
+	uint32_t *wslot;                /* per page: the slot its PTE maps, 0 = its frame */
+	uint64_t npm;                   /* pages of this snapshot written in PM, unsealed */
 	struct persist_stats stats;
 };
 

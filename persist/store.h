@@ -30,6 +30,10 @@ struct store {
 	 * its writes over parallel media (the PM's interleaved DIMMs). */
 	int (*write_pages)(struct store *s, unsigned n, const uint64_t *blocks, const void *const *srcs,
 			   uint64_t *hashes);
+	/* frames=pm: write back a block the kernel wrote in place through the
+	 * identity map (phys_base); the next barrier makes it durable.  NULL
+	 * where the store is not memory (disk). */
+	int (*writeback)(struct store *s, uint64_t block);
 	/* Every write before the barrier is durable when it returns 0. */
 	int (*barrier)(struct store *s);
 	void *priv;

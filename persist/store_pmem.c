@@ -12,6 +12,10 @@
  * no fence.  barrier() is the one sfence that makes all of them durable,
  * so a snapshot fences once after its data and once after its root.
  *
+ * Under frames=pm the workload writes pages in slots directly; writeback()
+ * writes back such a block's 64 lines (most of them already in PM: the
+ * page was moved there with non-temporal stores) before the barrier.
+ *
  * Under bug=no-flush and bug=no-data-flush the pages are copied with
  * cached stores and never written back, so they reach PM only if the
  * cache happens to evict them.
@@ -69,6 +73,15 @@ static int pm_write_pages(struct store *s, unsigned n, const uint64_t *blocks, c
 	return 0;
 }
 
+static int pm_writeback(struct store *s, uint64_t block)
+{
+	if (block >= s->nblocks)
+		return -1;
+	if (!s->bug_no_flush)
+		pmem_flush_range(block_ptr(s, block), STORE_BLOCK);
+	return 0;
+}
+
 static int pm_barrier(struct store *s)
 {
 	pmem_fence();
@@ -81,7 +94,7 @@ struct store *store_pmem_open(uint64_t base, uint64_t size)
 	map_identity(base, size, false);
 	st = (struct store){
 		.name = "pmem", .nblocks = size / STORE_BLOCK,
-		.read = pm_read, .read_start = pm_read, .read_wait = pm_read_wait, .write = pm_write, .write_pages = pm_write_pages, .barrier = pm_barrier,
+		.read = pm_read, .read_start = pm_read, .read_wait = pm_read_wait, .write = pm_write, .write_pages = pm_write_pages, .writeback = pm_writeback, .barrier = pm_barrier,
 		.priv = (void *)base, .phys_base = base,
 	};
 	kprintf("persist: pmem store at 0x%lx, %lu blocks, write-back with %s\n",

@@ -233,6 +233,21 @@ static void promote(struct watch *w)
 static void on_guest_event(void *ctx, const struct trace_port_event *ev)
 {
 	struct watch *w = ctx;
+	if (ev->code == ABI_EV_DIGEST) {
+		/* The pages were hashed after the root was durable: the commit
+		 * was planned with digest 0 and its real digest arrives now.
+		 * Only the reference run builds the plan; the others get it. */
+		if (!w->reference)
+			return;
+		uint64_t gen = ev->args[0] | (uint64_t)ev->args[1] << 32;
+		for (size_t i = w->nplan; i-- > 0;) {
+			if (w->plan[i].gen == gen) {
+				w->plan[i].digest = ev->args[2] | (uint64_t)ev->args[3] << 32;
+				break;
+			}
+		}
+		return;
+	}
 	if (ev->code != ABI_EV_COMMIT)
 		return;
 	uint64_t gen = ev->args[0] | (uint64_t)ev->args[1] << 32;

@@ -7,6 +7,8 @@
  *
  *     tid 1        snapshots       X, one per snapshot, begin..commit
  *     tid 2..8     phase tracks    X, one track per phase (pause, writeback, commit, ...)
+ *     tid 9        digests         i, a committed snapshot's digest reported after
+ *                                  its commit (named only when there is one)
  *     tid 10       guest recovery  X, recovery_begin..recovery_end
  *     tid 11       machine         i, power failures and machine recoveries
  *     tid 12       interrupts      i, one per interrupt
@@ -34,6 +36,7 @@ enum {
 	TID_COUNTERS = 0,
 	TID_SNAPSHOTS = 1,
 	TID_PHASE0 = 1,                 /* phase p is on tid 1 + p */
+	TID_DIGESTS = 9,
 	TID_RECOVERY = 10,
 	TID_MACHINE = 11,
 	TID_IRQ = 12,
@@ -43,6 +46,7 @@ struct chrome {
 	FILE *out;
 	bool first;
 	bool phase_named[SCAN_PHASES];
+	bool digests_named;
 	uint64_t dirty;                 /* pages of the open snapshot still to write */
 	uint64_t *ops;                  /* cumulative ops per kind id */
 	size_t nops;
@@ -207,6 +211,20 @@ static void on_event(struct chrome *c, const struct trace_scan *s, const struct 
 	case TR_COMMIT:
 		c->dirty = 0;
 		counter(c, "dirty", "pages", ev->time, c->dirty);
+		break;
+	case TR_DIGEST:
+		/* The snapshot's slice went out at its commit, with digest 0;
+		 * an instant carries the late digest.  Its own track: it may
+		 * come after the next snapshot began, whose slice is written
+		 * later with an earlier timestamp. */
+		if (!c->digests_named) {
+			c->digests_named = true;
+			track(c, TID_DIGESTS, "digests");
+		}
+		snprintf(name, sizeof name, "digest %" PRIu64, ev->a);
+		event(c, name, "snapshot", 'i', TID_DIGESTS, ev->time);
+		fprintf(c->out, ",\"s\":\"t\",\"args\":{\"generation\":%" PRIu64
+			",\"digest\":\"0x%016" PRIx64 "\"}}", ev->a, ev->b);
 		break;
 	case TR_WORKLOAD_OP:
 		add_ops(c, ev);

@@ -30,7 +30,7 @@ static void row(FILE *out, uint64_t seq, const struct trace_event *ev)
 	case TR_SNAPSHOT_BEGIN: case TR_PAGES_WRITTEN: case TR_SNAPSHOT_DIRTY:
 		fprintf(out, "%" PRIu64 ",%" PRIu64 ",,", ev->a, ev->b);
 		break;
-	case TR_COMMIT:
+	case TR_COMMIT: case TR_DIGEST:
 		fprintf(out, "%" PRIu64 ",0x%016" PRIx64 ",,", ev->a, ev->b);
 		break;
 	case TR_RECOVERY_END:

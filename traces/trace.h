@@ -35,7 +35,7 @@
 
 #define TRACE_MAGIC         "\x89PHTRC\r\n"     /* 8 bytes, see docs/traces.md */
 #define TRACE_MAGIC_LEN     8
-#define TRACE_VERSION       2                   /* written; readers accept 1..2 */
+#define TRACE_VERSION       3                   /* written; readers accept 1..3 */
 #define TRACE_VERSION_MIN   1                   /* oldest version readers accept */
 #define TRACE_HEADER_FIXED  34                  /* header bytes before the version string */
 #define TRACE_SIMVER_MAX    255
@@ -61,6 +61,7 @@ enum trace_type {
 	TR_PHASE_BEGIN = 0x16,          /* phase */
 	TR_PHASE_END = 0x17,            /* phase */
 	TR_SNAPSHOT_DIRTY = 0x18,       /* generation, dirty_pages (version 2) */
+	TR_DIGEST = 0x19,               /* generation, digest (version 3) */
 
 	/* persistence model */
 	TR_PM_STORE = 0x20,             /* pa, len */
@@ -164,6 +165,7 @@ void trace_emit2(struct trace *t, enum trace_type type, sim_time_t now, uint64_t
 void trace_emit3(struct trace *t, enum trace_type type, sim_time_t now,
 		 uint64_t a, uint64_t b, uint64_t c);
 void trace_emit_commit(struct trace *t, sim_time_t now, uint64_t generation, uint64_t digest);
+void trace_emit_digest(struct trace *t, sim_time_t now, uint64_t generation, uint64_t digest);
 void trace_emit_recovery_end(struct trace *t, sim_time_t now, uint64_t generation,
 			     uint64_t digest, uint64_t selfcheck, uint64_t invariant);
 void trace_emit_insn(struct trace *t, sim_time_t now, uint64_t pc, unsigned len,
@@ -209,6 +211,17 @@ static inline void trace_commit(struct trace *t, sim_time_t now,
 	if (TRACE_OFF(t))
 		return;
 	trace_emit_commit(t, now, generation, digest);
+}
+
+/* The digest of committed `generation`, reported after its commit: a
+ * guest that hashes its pages only once the root is durable commits with
+ * digest 0 and sends the real one here (format version 3). */
+static inline void trace_digest(struct trace *t, sim_time_t now,
+				uint64_t generation, uint64_t digest)
+{
+	if (TRACE_OFF(t))
+		return;
+	trace_emit_digest(t, now, generation, digest);
 }
 
 static inline void trace_recovery_begin(struct trace *t, sim_time_t now)

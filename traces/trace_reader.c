@@ -192,8 +192,10 @@ int trace_reader_next(struct trace_reader *r, struct trace_event *ev)
 		const uint8_t *rec = r->buf + r->pos;
 		unsigned type = rec[0];
 		/* A type newer than the file's version is as foreign as an
-		 * unknown one: version 1 never had snapshot_dirty. */
-		if (!trace_type_name(type) || (type == TR_SNAPSHOT_DIRTY && r->version < 2))
+		 * unknown one: version 1 never had snapshot_dirty, nor
+		 * version 2 digest. */
+		if (!trace_type_name(type) || (type == TR_SNAPSHOT_DIRTY && r->version < 2) ||
+		    (type == TR_DIGEST && r->version < 3))
 			return fail(r, "corrupt record at offset %" PRIu64 ": unknown record type 0x%02x",
 				    off, type);
 		struct cur c = {rec + 1, rec + have, false};
@@ -247,7 +249,7 @@ int trace_reader_next(struct trace_reader *r, struct trace_event *ev)
 			if (!c.bad)
 				rc = name_of(r, ev);
 			break;
-		case TR_COMMIT:
+		case TR_COMMIT: case TR_DIGEST:
 			ev->a = uv(&c);
 			ev->b = u64le(&c);
 			break;

@@ -156,6 +156,20 @@ void trace_scan_event(struct trace_scan *s, const struct trace_event *ev)
 		s->snaps[s->nsnaps - 1].digest = ev->b;
 		close_snap(s, t, SNAP_COMMITTED);
 		break;
+	case TR_DIGEST: {
+		/* It follows the commit, so its snapshot is usually closed
+		 * already; the newest of that generation is the one committed
+		 * (an aborted try of the same generation comes before it). */
+		size_t i = s->nsnaps;
+		while (i > 0 && s->snaps[i - 1].generation != ev->a)
+			i--;
+		if (i == 0) {
+			s->unmatched++;
+			break;
+		}
+		s->snaps[i - 1].digest = ev->b;
+		break;
+	}
 	case TR_PHASE_BEGIN:
 		if (ev->a == 0 || ev->a >= SCAN_PHASES)
 			break;

@@ -18,7 +18,10 @@
  *    trace as incomplete;
  *  - a phase runs from phase_begin to phase_end of the same phase and
  *    belongs to the snapshot open at its begin; a power_fail aborts it;
- *  - a guest recovery runs from recovery_begin to recovery_end.
+ *  - a guest recovery runs from recovery_begin to recovery_end;
+ *  - a digest record sets the digest of the newest snapshot of its
+ *    generation, after that snapshot's slice was reported (a callback
+ *    sees the commit's digest, 0 for a guest that hashes late).
  */
 #ifndef TRACES_TRACE_SCAN_H
 #define TRACES_TRACE_SCAN_H
@@ -42,7 +45,7 @@ struct snap {
 	sim_time_t phase[SCAN_PHASES];  /* time spent in each phase */
 	uint64_t dirty_pages, pages_written;
 	bool dirty_known;               /* a snapshot_dirty, or a non-zero snapshot_begin count */
-	uint64_t digest;                /* from the commit */
+	uint64_t digest;                /* from the commit, or a later digest record */
 	enum snap_outcome outcome;
 };
 
@@ -99,7 +102,8 @@ struct trace_scan {
 	struct durv phase_durs[SCAN_PHASES]; /* every completed phase, per phase */
 	struct durv recoveries;         /* every completed guest recovery */
 	uint64_t recovery_failures;     /* selfcheck or invariant non-zero */
-	uint64_t unmatched;             /* commits, phase ends, recovery ends with no begin */
+	uint64_t unmatched;             /* commits, phase ends, recovery ends with no begin,
+					   digests with no snapshot */
 
 	bool snap_open;
 	struct {

@@ -166,6 +166,14 @@ void trace_emit_commit(struct trace *t, sim_time_t now, uint64_t generation, uin
 	rec_close(t, q);
 }
 
+void trace_emit_digest(struct trace *t, sim_time_t now, uint64_t generation, uint64_t digest)
+{
+	uint8_t *q = rec_open(t, TR_DIGEST, now);
+	q += put_uv(q, generation);
+	q += put_u64le(q, digest);
+	rec_close(t, q);
+}
+
 void trace_emit_recovery_end(struct trace *t, sim_time_t now, uint64_t generation,
 			     uint64_t digest, uint64_t selfcheck, uint64_t invariant)
 {
@@ -387,6 +395,7 @@ const char *trace_type_name(unsigned type)
 	case TR_PHASE_BEGIN: return "phase_begin";
 	case TR_PHASE_END: return "phase_end";
 	case TR_SNAPSHOT_DIRTY: return "snapshot_dirty";
+	case TR_DIGEST: return "digest";
 	case TR_PM_STORE: return "pm_store";
 	case TR_FLUSH: return "flush";
 	case TR_FENCE: return "fence";

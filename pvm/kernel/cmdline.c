@@ -20,6 +20,7 @@ struct cmdline cmdline = {
 	.dirty_pages = 164,
 	.dirty_mode = "spread",
 	.pageout = 64,
+	.frames = "dram",
 };
 
 static bool parse_num(const char *s, size_t n, uint64_t *out)
@@ -106,6 +107,10 @@ static void parse_word(const char *w, size_t n)
 		set_str(cmdline.dirty_mode, sizeof cmdline.dirty_mode, v, vlen);
 		ok = vlen < sizeof cmdline.dirty_mode && (!strcmp(cmdline.dirty_mode, "burst") ||
 			!strcmp(cmdline.dirty_mode, "spread") || !strcmp(cmdline.dirty_mode, "late"));
+	} else if (KEY("frames")) {
+		set_str(cmdline.frames, sizeof cmdline.frames, v, vlen);
+		ok = vlen < sizeof cmdline.frames &&
+		     (!strcmp(cmdline.frames, "dram") || !strcmp(cmdline.frames, "pm"));
 	} else if (KEY("pageout"))
 		ok = parse_num(v, vlen, &cmdline.pageout);
 	else if (KEY("bug"))

@@ -89,7 +89,8 @@ void trace_boot(void);
 void trace_snapshot_begin(uint64_t gen);
 void trace_pause_end(uint64_t gen, uint64_t pause_cycles, uint32_t dirty_pages);
 void trace_pages_written(uint64_t gen, uint32_t pages);
-void trace_commit(uint64_t gen, uint64_t digest, uint64_t root_pa, uint32_t root_len);
+void trace_commit(uint64_t gen, uint64_t digest, uint64_t root_pa, uint32_t root_len, bool sealed);
+void trace_digest(uint64_t gen, uint64_t digest);
 void trace_commit_begin(uint64_t gen);
 void trace_recovery_begin(void);
 void trace_recovery_end(uint64_t gen, uint64_t digest, uint32_t selfcheck, uint32_t invariant);
@@ -138,6 +139,8 @@ struct cmdline {
 	uint64_t dirty_pages;           /* dirty_pages=: workload=dirty's pages per interval */
 	char dirty_mode[8];             /* dirty_mode=burst|spread|late: when in the interval */
 	uint64_t pageout;               /* pageout=: pages written behind per tick; 0 = none */
+	char frames[8];                 /* frames=dram|pm: where a page written since its
+					   snapshot lives (persist/snapshot.c) */
 	char bug[64];                   /* bug=: persistence-bug variants (persist/state.h) */
 	char selftest[16];              /* selftest=ud|pf */
 	bool format;                    /* format=1: ignore the store, start fresh */

@@ -100,13 +100,24 @@ void trace_pages_written(uint64_t gen, uint32_t pages)
 	hold(line);
 }
 
-void trace_commit(uint64_t gen, uint64_t digest, uint64_t root_pa, uint32_t root_len)
+/* sealed = false: the digest is not known yet (frames=pm hashes the
+ * pages once the root is durable); it comes with trace_digest, and so
+ * does the console line. */
+void trace_commit(uint64_t gen, uint64_t digest, uint64_t root_pa, uint32_t root_len, bool sealed)
 {
 	uint32_t a[] = { LO(gen), HI(gen), LO(digest), HI(digest), LO(root_pa), HI(root_pa), root_len };
 	/* The root record's place lets the simulator judge, from its own
 	 * persistence model, when this commit really became durable. */
 	trace_event(ABI_EV_COMMIT, a, root_len ? 7 : 4);
 	release();
+	if (sealed)
+		kprintf("TRACE commit gen=%lu digest=%016lx\n", gen, digest);
+}
+
+void trace_digest(uint64_t gen, uint64_t digest)
+{
+	uint32_t a[] = { LO(gen), HI(gen), LO(digest), HI(digest) };
+	trace_event(ABI_EV_DIGEST, a, 4);
 	kprintf("TRACE commit gen=%lu digest=%016lx\n", gen, digest);
 }
 

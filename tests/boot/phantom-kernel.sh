@@ -86,14 +86,14 @@ for be in pmem:optane disk:nvme; do
 	store=${be%%:*} cfg=${be#*:}
 	for po in 64 0; do
 		rm -f "$WORK"/*.pmem "$WORK"/*.img
-		args="backend=$store workload=dirty dirty_pages=40 dirty_mode=spread objspace_mb=8 snapshot_ms=10 pageout=$po"
+		args="backend=$store workload=dirty dirty_pages=40 dirty_mode=spread objspace_mb=8 snapshot_ms=10 pageout=$po frames=dram"
 		timeout 300 "$SIM" boot "$KERNEL" --config "$top_srcdir/configs/$cfg.json" \
 			--set run.max_time_us=0 --append "$args snapshots=4" >"$WORK/out" 2>"$WORK/err"
 		st=$?
 		test $st -eq 1 || fail "$store pageout=$po: status $st, expected 1"
 		# gen 4 is a whole interval of the workload: 40 dirty pages.
 		line=$(grep '^persist: gen 4: ' "$WORK/out")
-		behind=$(echo "$line" | sed -n 's/.* 40 dirty pages (\([0-9]*\) written behind).*/\1/p')
+		behind=$(echo "$line" | sed -n 's/.* 40 dirty pages (\([0-9]*\) written behind.*/\1/p')
 		test -n "$behind" || fail "$store pageout=$po: gen 4: $line"
 		# The root's delta: with write-behind the committed delta was
 		# folded into map pages during the interval, so it holds just
@@ -121,7 +121,7 @@ done
 # write-behind, 200 new pages a snapshot overflow it by gen 2, whose
 # commit writes map pages instead; the next deltas start afresh.
 rm -f "$WORK"/*.pmem
-args="backend=pmem workload=dirty dirty_pages=200 objspace_mb=8 snapshot_ms=10 pageout=0"
+args="backend=pmem workload=dirty dirty_pages=200 objspace_mb=8 snapshot_ms=10 pageout=0 frames=dram"
 timeout 300 "$SIM" boot "$KERNEL" --config "$top_srcdir/configs/optane.json" \
 	--set run.max_time_us=0 --append "$args snapshots=3" >"$WORK/out" 2>"$WORK/err"
 grep -q '^persist: gen 2: 200 dirty pages .* 0 in the root.s delta' "$WORK/out" ||
@@ -134,4 +134,48 @@ timeout 300 "$SIM" boot "$KERNEL" --config "$top_srcdir/configs/optane.json" \
 grep -q "^TRACE recovery_end gen=3 digest=$digest selfcheck=0 invariant=0" "$WORK/out" ||
 	fail "delta overflow: recovery: $(grep recovery_end "$WORK/out")"
 echo "ok: a delta that outgrows the root becomes map pages; recovered"
+
+# 6. frames=pm: a page's first write after its snapshot moves it into a
+# free slot, where the workload writes it; the snapshot writes back its
+# lines instead of copying it, commits an unsealed root (the pages are
+# hashed after the commit) and recovery takes those pages on the commit's
+# order.  Without folding (pageout=0), 200 pages a snapshot overflow the
+# delta at gen 2: that commit hashes first and writes map pages, so its
+# root is sealed.  Each run recovers gen G and goes on for two more.
+for run in 40:64:3 200:0:2; do
+	n=${run%%:*} po=${run#*:} g=${po#*:} po=${po%%:*}
+	rm -f "$WORK"/*.pmem
+	args="backend=pmem workload=dirty dirty_pages=$n dirty_mode=late objspace_mb=8 snapshot_ms=10 frames=pm pageout=$po"
+	timeout 300 "$SIM" boot "$KERNEL" --config "$top_srcdir/configs/optane.json" \
+		--set run.max_time_us=0 --append "$args snapshots=$g" >"$WORK/out" 2>"$WORK/err"
+	grep -q '^persist: frames=pm: pages written since their snapshot live in the store' "$WORK/out" ||
+		fail "frames=pm not taken"
+	grep -q "^persist: gen $g: $n dirty pages (0 written behind, $n written in PM)" \
+		"$WORK/out" || fail "frames=pm $n: $(grep "^persist: gen $g" "$WORK/out")"
+	[ "$n" -eq 40 ] || grep -q "^persist: gen 2: 200 dirty pages .* 0 in the root.s delta" "$WORK/out" ||
+		fail "frames=pm: no delta overflow at gen 2"
+	digest=$(sed -n "s/^TRACE commit gen=$g .*digest=\([0-9a-f]*\).*/\1/p" "$WORK/out")
+	test -n "$digest" || fail "frames=pm $n: no digest for gen $g"
+	timeout 300 "$SIM" boot "$KERNEL" --config "$top_srcdir/configs/optane.json" \
+		--set run.max_time_us=0 --append "$args snapshots=2" >"$WORK/out" 2>"$WORK/err"
+	grep -q "^TRACE recovery_end gen=$g digest=$digest selfcheck=0 invariant=0" "$WORK/out" ||
+		fail "frames=pm $n: recovery: $(grep recovery_end "$WORK/out")"
+	if [ "$n" -eq 40 ]; then
+		grep -q "^persist: restored gen $g: digest $digest (unsealed root" "$WORK/out" ||
+			fail "frames=pm: gen $g's root not unsealed: $(grep '^persist: restored' "$WORK/out")"
+	else
+		grep -q "^persist: restored gen $g: digest $digest (root says $digest)" "$WORK/out" ||
+			fail "frames=pm overflow: root not sealed: $(grep '^persist: restored' "$WORK/out")"
+	fi
+	# Pages moved into PM after recovery are written back, not copied.
+	grep -q "^persist: gen $((g + 2)): $n dirty pages (0 written behind, $n written in PM)" "$WORK/out" ||
+		fail "frames=pm $n after recovery: $(grep '^persist: gen' "$WORK/out")"
+	echo "ok: frames=pm, $n pages a snapshot: written in PM, gen $g recovered"
+done
+rm -f "$WORK"/*.img
+timeout 300 "$SIM" boot "$KERNEL" --config "$top_srcdir/configs/nvme.json" --set run.max_time_us=0 \
+	--append "backend=disk workload=ccounter snapshot_ms=10 frames=pm snapshots=1" >"$WORK/out" 2>"$WORK/err"
+grep -q '^persist: frames=pm needs the pmem backend' "$WORK/out" && grep -q '^TRACE commit gen=1 ' "$WORK/out" ||
+	fail "frames=pm on disk: $(grep '^persist' "$WORK/out")"
+echo "ok: frames=pm on the disk falls back to frames=dram"
 exit 0

@@ -25,6 +25,14 @@ fi
 grep -q '"verdict":[[:space:]]*"pass"' "$WORK/ok.json" && grep -q '"repro":[[:space:]]*"phantom-sim campaign' "$WORK/ok.json" &&
 	ok "JSON report has verdicts and reproducers" || bad "JSON report: $(head -c 400 "$WORK/ok.json")"
 
+# configs/optane.json runs frames=pm (pages written since their snapshot
+# live in PM); the same guest with frames=dram, which copies them at the
+# snapshot, passes too.
+"$SIM" campaign $BASE --set "guest.cmdline=backend=pmem workload=bank snapshot_ms=10 frames=dram" \
+	--crashes 24 --points around-commits --around 150 --tearing >"$WORK/out" 2>&1 &&
+	ok "frames=dram: 24 points around commits, with tearing, pass" ||
+	bad "frames=dram around commits: $(grep -E 'FAIL|campaign' "$WORK/out" | head -5)"
+
 # The fork server (one booted machine, forked per point) and the crash
 # states from checkpoints give exactly the verdicts of a fresh boot on
 # every crash image taken in a rerun from boot (--reboot).
@@ -80,6 +88,12 @@ cmp -s "$WORK/disk.json" "$WORK/disk-rb.json" && ok "disk: fork server and --reb
 caught "disk bug=no-disk-flush" durability $DISK \
 	--set "guest.cmdline=backend=disk workload=bank snapshot_ms=10 bug=no-disk-flush" \
 	--crashes 16 --points around-commits --around 10
+
+# Under frames=pm the newest root's own pages carry no checks, so data
+# that never landed (no data fence) is found by the workload's invariant.
+caught "frames=pm bug=no-data-fence" selfcheck $BASE \
+	--set "guest.cmdline=backend=pmem workload=bank snapshot_ms=10 frames=pm bug=no-data-fence" \
+	--crashes 30 --points around-commits --around 150
 
 # Crash states from the pass-1 checkpoints are those of a rerun from boot
 # (--reboot), around commits and with failures too.

@@ -15,10 +15,15 @@ if [ ! -r "$KERNEL" ]; then
 fi
 
 # run NAME ARGS...: 50 ms of bank (a few snapshots) recording NAME.trace.
+# frames=dram: only the snapshot path stores to PM, and it writes back
+# every line it stores (under optane.json's frames=pm the workload's own
+# stores go to PM too, many to the same line, and the last interval's
+# stay in the cache).
 run() {
 	local name=$1; shift
 	rm -f "$WORK/pm.img"
 	"$SIM" --config "$SRC/configs/optane.json" --set pmem.image="$WORK/pm.img" \
+		--set "guest.cmdline=backend=pmem workload=bank snapshot_ms=10 frames=dram" \
 		--set run.max_time_us=50000 --trace "$WORK/$name.trace" "$@" \
 		>/dev/null 2>"$WORK/$name.err"
 }

@@ -145,6 +145,61 @@ START_TEST(pause_end_reports_dirty_pages)
 }
 END_TEST
 
+/* A guest that hashes after the root is durable commits with digest 0
+ * and sends DIGEST afterwards: it replaces the kept digest only for the
+ * last committed generation, needs four arguments, and is recorded as a
+ * digest record whatever generation it names. */
+START_TEST(digest_follows_a_zero_commit)
+{
+	char path[] = "/tmp/phantom-tp-XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	char err[256];
+	struct trace *t = trace_open(path, &(struct trace_params){.seed = 1}, err, sizeof err);
+	ck_assert_msg(t != NULL, "%s", err);
+	tp.trace = t;
+	const uint32_t commit[] = {8, 0, 0, 0};
+	const uint32_t stale[] = {7, 0, 0x11111111, 0x22222222};
+	const uint32_t late[] = {8, 0, 0xdeadbeef, 0x01234567};
+	event(ABI_EV_COMMIT, 4, commit);
+	ck_assert_uint_eq(tp.last_commit_digest, 0);
+	sim.now += SIM_US;
+	event(ABI_EV_DIGEST, 3, late);                  /* too few arguments */
+	ck_assert_uint_eq(stats_get(&sim.stats, "trace_port.bad_events"), 1);
+	ck_assert_uint_eq(tp.last_commit_digest, 0);
+	event(ABI_EV_DIGEST, 4, stale);                 /* not the last commit */
+	ck_assert_uint_eq(tp.last_commit_digest, 0);
+	event(ABI_EV_DIGEST, 4, late);
+	ck_assert_uint_eq(tp.commits, 1);
+	ck_assert_uint_eq(tp.last_commit_gen, 8);
+	ck_assert_uint_eq(tp.last_commit_digest, 0x01234567deadbeefull);
+	ck_assert_uint_eq(stats_get(&sim.stats, "trace_port.events"), 3);
+	ck_assert_uint_eq(stats_get(&sim.stats, "trace_port.bad_events"), 1);
+	ck_assert_int_eq(trace_close(t, err, sizeof err), 0);
+
+	struct trace_reader r;
+	struct trace_event ev;
+	ck_assert_msg(trace_reader_open(&r, path) == 0, "%s", r.err);
+	const uint64_t want[][2] = {{7, 0x2222222211111111ull}, {8, 0x01234567deadbeefull}};
+	unsigned n = 0;
+	int rc;
+	while ((rc = trace_reader_next(&r, &ev)) > 0) {
+		if (ev.type != TR_DIGEST)
+			continue;
+		ck_assert_uint_lt(n, 2);
+		ck_assert_uint_eq(ev.a, want[n][0]);
+		ck_assert_uint_eq(ev.b, want[n][1]);
+		ck_assert_uint_eq(ev.time, SIM_US);
+		n++;
+	}
+	ck_assert_msg(rc == 0, "%s", r.err);
+	ck_assert_uint_eq(n, 2);
+	trace_reader_close(&r);
+	close(fd);
+	unlink(path);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("trace_port");
@@ -155,6 +210,7 @@ int main(void)
 	tcase_add_test(tc, bad_events_are_dropped_and_counted);
 	tcase_add_test(tc, events_reach_the_trace);
 	tcase_add_test(tc, pause_end_reports_dirty_pages);
+	tcase_add_test(tc, digest_follows_a_zero_commit);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -60,6 +60,7 @@ static void write_all_types(struct trace *t)
 	trace_pages_written(t, 2000, 7, 100);
 	trace_snapshot_dirty(t, 2500, 7, UINT64_MAX);
 	trace_commit(t, 3000, 7, 0xdeadbeefcafef00dULL);
+	trace_digest(t, 3500, 7, 0x0123456789abcdefULL);
 	trace_recovery_begin(t, 4000);
 	trace_recovery_end(t, 5000, 7, UINT64_MAX, 0, 3);
 	trace_workload_op(t, 6000, put, 17);
@@ -113,6 +114,9 @@ START_TEST(round_trip_every_type)
 	ck_assert_uint_eq(ev.b, UINT64_MAX);
 	next_or_die(&r, &ev, TR_COMMIT, 3000);
 	ck_assert_uint_eq(ev.b, 0xdeadbeefcafef00dULL);
+	next_or_die(&r, &ev, TR_DIGEST, 3500);
+	ck_assert_uint_eq(ev.a, 7);
+	ck_assert_uint_eq(ev.b, 0x0123456789abcdefULL);
 	next_or_die(&r, &ev, TR_RECOVERY_BEGIN, 4000);
 	next_or_die(&r, &ev, TR_RECOVERY_END, 5000);
 	ck_assert_uint_eq(ev.a, 7);
@@ -157,7 +161,7 @@ START_TEST(round_trip_every_type)
 	ck_assert_str_eq(ev.name, "x.level");
 	ck_assert_uint_eq(ev.b, UINT64_MAX);
 	ck_assert_int_eq(trace_reader_next(&r, &ev), 0);
-	ck_assert_uint_eq(r.count, 21);
+	ck_assert_uint_eq(r.count, 22);
 	ck_assert_int_eq(trace_reader_next(&r, &ev), 0);    /* stays at the end */
 	trace_reader_close(&r);
 	unlink(path);
@@ -347,13 +351,14 @@ START_TEST(csv_headers_are_fixed)
 	size_t len;
 	char *text = export_mem(trace_export_csv, path, &len);
 	ck_assert(strncmp(text, "seq,time_ps,time_us,type,arg1,arg2,arg3,arg4,name\n", 50) == 0);
-	ck_assert(strstr(text, "\n15,15000,0.015000,power_fail,99,,,,\"adr, \"\"quoted\"\"\"\n") != NULL);
+	ck_assert(strstr(text, "\n16,15000,0.015000,power_fail,99,,,,\"adr, \"\"quoted\"\"\"\n") != NULL);
 	free(text);
 	text = export_mem(trace_export_csv_snapshots, path, &len);
-	/* dirty_pages: snapshot_dirty's count replaced snapshot_begin's */
+	/* dirty_pages: snapshot_dirty's count replaced snapshot_begin's;
+	 * digest: the digest record's replaced the commit's */
 	ck_assert_str_eq(text, "generation,outcome,begin_ps,end_ps,latency_ps,pause_ps,writeback_ps,"
 			 "commit_ps,dirty_pages,pages_written,digest\n"
-			 "7,committed,1000,3000,2000,0,0,0,18446744073709551615,100,0xdeadbeefcafef00d\n");
+			 "7,committed,1000,3000,2000,0,0,0,18446744073709551615,100,0x0123456789abcdef\n");
 	free(text);
 	unlink(path);
 	free(path);
@@ -557,6 +562,129 @@ START_TEST(version_1_is_read)
 }
 END_TEST
 
+/* Version 2 traces still read; a version 2 trace holding a digest record,
+ * which version 3 introduced, is corrupt, as any unknown type is. */
+START_TEST(version_2_is_read)
+{
+	char *path = tmpname();
+	struct trace *t = open_or_die(path);
+	trace_snapshot_begin(t, 1000, 1, 0);
+	trace_snapshot_dirty(t, 1500, 1, 3);
+	trace_commit(t, 2000, 1, 9);
+	close_or_die(t);
+	size_t len;
+	char *buf = slurp(path, &len);
+	char err[600], want[700];
+	buf[8] = 2;
+	redigest(buf, len);
+	spill(path, buf, len);
+	ck_assert_msg(trace_validate(path, err, sizeof err) == 0, "%s", err);
+	free(buf);
+
+	t = open_or_die(path);
+	trace_snapshot_begin(t, 1000, 1, 3);
+	trace_commit(t, 2000, 1, 0);
+	trace_digest(t, 3000, 1, 9);
+	close_or_die(t);
+	buf = slurp(path, &len);
+	ck_assert_msg(trace_validate(path, err, sizeof err) == 0, "%s", err);
+	/* header 34 + "test-1.0"; snapshot_begin: type, size, dt (2 bytes
+	 * for 1000), generation, dirty_pages; commit: type, size, dt,
+	 * generation, 8-byte digest */
+	snprintf(want, sizeof want, "%s: corrupt record at offset %d: unknown record type 0x19",
+		 path, TRACE_HEADER_FIXED + 8 + 6 + 13);
+	for (int v = 2; v >= 1; v--) {
+		buf[8] = (char)v;
+		redigest(buf, len);
+		spill(path, buf, len);
+		ck_assert_msg(trace_validate(path, err, sizeof err) != 0, "version %d: accepted", v);
+		ck_assert_str_eq(err, want);
+	}
+	free(buf);
+	unlink(path);
+	free(path);
+}
+END_TEST
+
+/* A guest that hashes after the root is durable commits with digest 0 and
+ * reports the digest later, possibly after the next snapshot began: the
+ * committed snapshot gets it, through every export that shows digests. */
+START_TEST(late_digest_reaches_the_snapshot)
+{
+	char *path = tmpname();
+	struct trace *t = open_or_die(path);
+	trace_snapshot_begin(t, 1 * SIM_US, 1, 2);
+	trace_commit(t, 2 * SIM_US, 1, 0);
+	trace_snapshot_begin(t, 3 * SIM_US, 2, 2);
+	trace_digest(t, 4 * SIM_US, 1, 0xa1);         /* the next snapshot is open */
+	trace_commit(t, 5 * SIM_US, 2, 0);
+	trace_digest(t, 6 * SIM_US, 2, 0xa2);
+	/* generation 3 tried twice: the digest is the second try's */
+	trace_snapshot_begin(t, 10 * SIM_US, 3, 2);
+	trace_power_fail(t, 11 * SIM_US, 0, 1);
+	trace_snapshot_begin(t, 12 * SIM_US, 3, 2);
+	trace_commit(t, 13 * SIM_US, 3, 0);
+	trace_digest(t, 14 * SIM_US, 3, 0xa3);
+	trace_digest(t, 15 * SIM_US, 9, 0xa9);        /* no such snapshot */
+	close_or_die(t);
+
+	size_t len;
+	char *text = export_mem(trace_export_csv_snapshots, path, &len);
+	ck_assert_str_eq(text, "generation,outcome,begin_ps,end_ps,latency_ps,pause_ps,writeback_ps,"
+			 "commit_ps,dirty_pages,pages_written,digest\n"
+			 "1,committed,1000000,2000000,1000000,0,0,0,2,0,0x00000000000000a1\n"
+			 "2,committed,3000000,5000000,2000000,0,0,0,2,0,0x00000000000000a2\n"
+			 "3,aborted,10000000,11000000,1000000,0,0,0,2,0,\n"
+			 "3,committed,12000000,13000000,1000000,0,0,0,2,0,0x00000000000000a3\n");
+	free(text);
+
+	struct trace_reader r;
+	struct trace_event ev;
+	struct trace_scan s;
+	trace_scan_init(&s, NULL, NULL);
+	ck_assert_msg(trace_reader_open(&r, path) == 0, "%s", r.err);
+	int rc;
+	while ((rc = trace_reader_next(&r, &ev)) > 0)
+		trace_scan_event(&s, &ev);
+	ck_assert_msg(rc == 0, "%s", r.err);
+	trace_scan_finish(&s, r.end_time);
+	ck_assert_uint_eq(s.nsnaps, 4);
+	ck_assert_uint_eq(s.snaps[2].digest, 0);      /* the aborted try */
+	ck_assert_uint_eq(s.snaps[3].digest, 0xa3);
+	ck_assert_uint_eq(s.unmatched, 1);
+	trace_scan_free(&s);
+	trace_reader_close(&r);
+
+	text = export_mem(trace_export_summary, path, &len);
+	cJSON *root = cJSON_Parse(text);
+	ck_assert_msg(root != NULL, "summary is not JSON");
+	ck_assert_int_eq(cJSON_GetObjectItem(root, "unmatched")->valueint, 1);
+	cJSON *counts = cJSON_GetObjectItem(root, "event_counts");
+	ck_assert_int_eq(cJSON_GetObjectItem(counts, "digest")->valueint, 4);
+	cJSON_Delete(root);
+	free(text);
+
+	text = export_mem(trace_export_csv, path, &len);
+	ck_assert(strstr(text, ",4.000000,digest,1,0x00000000000000a1,,,\n") != NULL);
+	free(text);
+
+	text = export_mem(trace_export_chrome, path, &len);
+	root = cJSON_Parse(text);
+	ck_assert_msg(root != NULL, "chrome export is not JSON");
+	cJSON_Delete(root);
+	/* the slice went out at the commit; the digest is an instant of its own */
+	ck_assert(strstr(text, "\"generation\":1,\"outcome\":\"committed\",\"dirty_pages\":2,"
+			 "\"pages_written\":0,\"pause_us\":0.000000,\"digest\":\"0x0000000000000000\"}}")
+		  != NULL);
+	ck_assert(strstr(text, "{\"name\":\"digest 1\",\"cat\":\"snapshot\",\"ph\":\"i\",\"ts\":4.000000,"
+			 "\"pid\":1,\"tid\":9,\"s\":\"t\",\"args\":{\"generation\":1,"
+			 "\"digest\":\"0x00000000000000a1\"}}") != NULL);
+	free(text);
+	unlink(path);
+	free(path);
+}
+END_TEST
+
 /* The dirty page count arriving after snapshot_begin, unknown counts, and
  * the WPQ records, through every export that shows them. */
 START_TEST(dirty_pages_and_wpq_exports)
@@ -709,7 +837,7 @@ START_TEST(random_events_export_cleanly)
 		TR_SNAPSHOT_BEGIN, TR_SNAPSHOT_DIRTY, TR_PAGES_WRITTEN, TR_COMMIT, TR_RECOVERY_BEGIN,
 		TR_RECOVERY_END, TR_WORKLOAD_OP, TR_PHASE_BEGIN, TR_PHASE_END, TR_PM_STORE,
 		TR_FLUSH, TR_FENCE, TR_WPQ_DRAIN, TR_BLK_WRITE, TR_BLK_FLUSH, TR_POWER_FAIL,
-		TR_RECOVERY, TR_INTERRUPT, TR_QUEUE_DEPTH, TR_INSN, TR_COUNTER,
+		TR_RECOVERY, TR_INTERRUPT, TR_QUEUE_DEPTH, TR_INSN, TR_COUNTER, TR_DIGEST,
 	};
 	int (*fns[])(const char *, FILE *, char *, size_t) = {
 		trace_export_summary, trace_export_chrome, trace_export_csv,
@@ -733,6 +861,7 @@ START_TEST(random_events_export_cleanly)
 			rng_fill(&r, bytes, sizeof bytes);
 			switch (ty) {
 			case TR_COMMIT: trace_commit(t, now, a, b); break;
+			case TR_DIGEST: trace_digest(t, now, a, b); break;
 			case TR_RECOVERY_END: trace_recovery_end(t, now, a, b, c, d); break;
 			case TR_INSN: trace_insn(t, now, a, 1 + (unsigned)rng_below(&r, 15), bytes); break;
 			case TR_WORKLOAD_OP: case TR_POWER_FAIL: case TR_QUEUE_DEPTH: case TR_COUNTER:
@@ -790,10 +919,12 @@ static Suite *traces_suite(void)
 	tcase_add_test(tc, random_damage_is_reported);
 	tcase_add_test(tc, header_errors_are_exact);
 	tcase_add_test(tc, version_1_is_read);
+	tcase_add_test(tc, version_2_is_read);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("exports");
 	tcase_add_test(tc, summary_statistics);
 	tcase_add_test(tc, dirty_pages_and_wpq_exports);
+	tcase_add_test(tc, late_digest_reaches_the_snapshot);
 	tcase_add_test(tc, csv_headers_are_fixed);
 	tcase_add_test(tc, chrome_export_is_json);
 	tcase_add_test(tc, random_events_export_cleanly);
