@@ -136,7 +136,6 @@ void persist_init(struct store *s, uint64_t *pte, uint64_t npages, const char *w
 	P.map_changed = (uint8_t *)page_alloc();
 	P.slot_used = (uint64_t *)page_alloc_contig(((P.nslots + 1 + 63) / 64 * 8 + PAGE_SIZE - 1) / PAGE_SIZE);
 	P.frame = (uint64_t *)page_alloc_contig((npages * 8 + PAGE_SIZE - 1) / PAGE_SIZE);
-	P.wslot = (uint32_t *)page_alloc_contig((npages * 4 + PAGE_SIZE - 1) / PAGE_SIZE);
 	for (uint64_t i = 0; i < npages; i++)
 		P.frame[i] = pte[i] & PTE_ADDR;
 	/* frames=pm writes pages in the store, so it needs a store that is

@@ -117,7 +117,7 @@ static void move_to_pm(uint64_t i, const void *src)
 	} else if (dst != src) {
 		memcpy(dst, src, PAGE_SIZE);
 	}
-	P.wslot[i] = (uint32_t)s;
+	P.nlog_pm += s != 0;            /* the caller logs it */
 	P.pte[i] = (P.pte[i] & ~(PTE_ADDR | PTE_SNAP)) | (uint64_t)dst | PTE_RW;
 }
 
@@ -175,6 +175,7 @@ void persist_protect_all(void)
 	for (uint64_t k = 0; k < P.nlog; k++)
 		P.logged[P.log[k]] = 0;
 	P.nlog = 0;
+	P.nlog_pm = 0;
 }
 
 int persist_begin(void)
@@ -189,10 +190,7 @@ int persist_begin(void)
 	 * every map page needs a new slot: known before anything is touched,
 	 * so a skip needs no undo (the pages stay logged and writable for the
 	 * next attempt, those written behind keep their slots). */
-	uint64_t ncopy = n;
-	if (P.pm_frames)
-		for (uint64_t k = 0; k < n; k++)
-			ncopy -= P.wslot[P.log[k]] != 0;
+	uint64_t ncopy = n - P.nlog_pm;
 	uint64_t need = ncopy + (n + P.npre < P.nmap ? n + P.npre : P.nmap);
 	if (need > P.slots_free) {
 		if (P.full_reported != gen)
@@ -221,18 +219,19 @@ int persist_begin(void)
 	uint64_t next_pm = nd, next_copy = nd + (n - ncopy);
 	for (uint64_t k = 0; k < n; k++) {
 		uint32_t i = P.log[k];
-		uint32_t ws = P.pm_frames ? P.wslot[i] : 0;
+		uint32_t ws = pte_slot(P.pte[i]);
 		uint64_t j = ws ? next_pm++ : next_copy++;
 		P.logged[i] = 0;
 		/* bug=no-cow leaves the page writable: it is written as it is
 		 * when its turn comes. */
 		if (!(P.bugs & BUG_NO_COW))
 			P.pte[i] = (P.pte[i] & ~PTE_RW) | PTE_SNAP;
-		P.dirty[j] = (struct dirty_page){ .page = i, .pm_slot = ws, .unsealed = ws != 0 };
+		P.dirty[j] = (struct dirty_page){ .page = i, .pm_slot = ws };
 		P.dirty_index[i] = (uint32_t)(j + 1);
 	}
 	nd += n;
 	P.nlog = 0;
+	P.nlog_pm = 0;
 	P.interval++;
 	if (!(P.bugs & BUG_NO_COW)) {
 		/* A CR3 reload costs one invlpg and drops the whole TLB. */
@@ -333,7 +332,7 @@ static int page_flushed(struct dirty_page *d)
 
 static bool unsealed(uint32_t i)
 {
-	return P.dirty_index[i] && P.dirty[P.dirty_index[i] - 1].unsealed;
+	return P.dirty_index[i] && P.dirty[P.dirty_index[i] - 1].pm_slot;
 }
 
 /* frames=pm: hash the pages of this snapshot that were written in PM.
@@ -343,7 +342,7 @@ static void seal(void)
 {
 	for (uint64_t k = 0; k < P.ndirty; k++) {
 		struct dirty_page *d = &P.dirty[k];
-		if (!d->unsealed)
+		if (!d->pm_slot)
 			continue;
 		uint32_t i = d->page;
 		uint64_t sums[16] = {0};
@@ -352,10 +351,9 @@ static void seal(void)
 		P.ment[i].check = (uint32_t)h;
 		P.dsum += digest_term(i, h) - digest_term(i, P.phash[i]);
 		P.phash[i] = h;
-		if (P.wslot[i] == d->pm_slot)
+		if (pte_slot(P.pte[i]) == d->pm_slot)
 			P.pte[i] &= ~PTE_SNAP;  /* still there: read-only, clean until written */
 		P.dirty_index[i] = 0;
-		d->unsealed = false;
 	}
 	P.npm = 0;
 }
@@ -499,7 +497,7 @@ static int commit(void)
 		root.ndelta = (uint32_t)P.ndelta;
 		for (uint64_t k = 0; k < P.ndelta; k++) {
 			uint32_t i = P.delta[k];
-			de[k] = (struct delta_entry){ i | (unsealed(i) ? DELTA_UNCHECKED : 0),
+			de[k] = (struct delta_entry){ i | (!sealed && unsealed(i) ? DELTA_UNCHECKED : 0),
 						      P.ment[i].slot, P.ment[i].check };
 		}
 	}

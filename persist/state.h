@@ -37,10 +37,10 @@ struct dirty_page {
 	uint64_t cow;                   /* frozen copy made by a write fault, or 0 */
 	uint32_t pre_slot;              /* written behind before the pause: its slot
 					   (PRE_ZERO: a zero page), else 0 */
-	uint64_t pre_hash;              /* and its page hash */
 	uint32_t pm_slot;               /* frames=pm: the slot the page was written in
-					   and frozen by the pause, else 0 */
-	bool unsealed;                  /* pm_slot: not hashed yet */
+					   and frozen by the pause (hashed once dirty_index
+					   is 0 again), else 0 */
+	uint64_t pre_hash;              /* pre_slot's page hash */
 };
 
 /* pre_slot of a page written behind that turned out to be all zeros. */
@@ -100,7 +100,7 @@ struct persist_state {
 	 * writes it directly. */
 	bool pm_frames;
 	uint64_t *frame;                /* per page: its DRAM frame */
-	uint32_t *wslot;                /* per page: the slot its PTE maps, 0 = its frame */
+	uint64_t nlog_pm;               /* pages on log[] that are in a slot */
 	uint64_t npm;                   /* pages of this snapshot written in PM, unsealed */
 	struct persist_stats stats;
 };
@@ -113,6 +113,17 @@ void slot_mark_used(uint64_t s);
 bool slot_is_used(uint64_t s);
 bool persist_fault(uint64_t addr, uint64_t error);
 void persist_protect_all(void);
+
+/* frames=pm: the slot a PTE maps (0: a DRAM frame).  Derived from the
+ * PTE the pause reads anyway, not kept per page, so the pause touches no
+ * more per-page state than under frames=dram. */
+static inline uint32_t pte_slot(uint64_t e)
+{
+	uint64_t a = e & PTE_ADDR;
+	if (!P.pm_frames || a < P.st->phys_base + STORE_FIRST_SLOT_BLOCK * STORE_BLOCK)
+		return 0;
+	return (uint32_t)((a - P.st->phys_base) / STORE_BLOCK - 2);
+}
 
 /* Physical address of object-space page i (identity-mapped). */
 static inline uint8_t *page_frame(uint64_t i)

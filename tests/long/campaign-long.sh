@@ -1,7 +1,8 @@
 #!/bin/sh
 # make check-long: longer campaigns than make check runs.  The correct
-# guest must pass every point under each policy, on persistent memory and
-# on the disk; every bug variant must be caught, with its category only.
+# guest must pass every point under each policy, on persistent memory
+# (frames=pm and frames=dram) and on the disk; every bug variant must be
+# caught, with its category only.
 set -u
 SIM="${top_builddir:-.}/phantom-sim"
 CFG="${top_srcdir:-.}/configs/optane.json"
@@ -30,6 +31,15 @@ for policy in strict lenient random; do
 done
 run "correct guest, random+tearing, 400 points around commits" 0 "" $PM --policy random --tearing \
 	--crashes 400 --points around-commits --around 400 --seed 12
+# optane.json runs frames=pm; frames=dram, and frames=pm with every page
+# of a snapshot dirtied in the tick before its pause, pass as well.
+run "correct guest, frames=dram, random+tearing, 400 points around commits" 0 "" $PM \
+	--set "guest.cmdline=backend=pmem workload=bank snapshot_ms=10 frames=dram" --policy random \
+	--tearing --crashes 400 --points around-commits --around 400 --seed 12
+run "frames=pm workload=dirty late, random+tearing, 300 points around commits" 0 "" $PM \
+	--set "guest.cmdline=backend=pmem workload=dirty dirty_pages=40 dirty_mode=late objspace_mb=8 snapshot_ms=10 frames=pm" \
+	--set run.max_time_us=100000 --policy random --tearing --crashes 300 --points around-commits \
+	--around 300 --seed 12
 run "correct guest on the disk, random, 60 points" 0 "" $DISK --crashes 60 --seed 11
 for v in no-flush:durability no-data-flush:durability root-first:durability \
 	 root-in-place:durability in-place:durability no-commit-fence:durability \
