@@ -7,7 +7,8 @@
  *   blocks 1, 2        root records A and B; generation g lives in
  *                      block 1 + (g % 2), so a commit never overwrites the
  *                      newest complete root
- *   blocks 3, 4, ...   slots 1, 2, ...: object-space pages and map pages
+ *   block 3            the seal record of an unsealed root (below)
+ *   blocks 4, 5, ...   slots 1, 2, ...: object-space pages and map pages
  *
  * Slot 0 means "a page of zeros" and is never stored.  A snapshot is a
  * root record naming map pages; map page m lists, for object-space pages
@@ -34,11 +35,13 @@
 #define STORE_BLOCK             4096u
 #define STORE_SB_BLOCK          0
 #define STORE_ROOT_BLOCK(g)     (1 + (g) % 2)
-#define STORE_SLOT_BLOCK(s)     (2 + (uint64_t)(s))     /* s >= 1 */
-#define STORE_FIRST_SLOT_BLOCK  3
+#define STORE_SEAL_BLOCK        3
+#define STORE_SLOT_BLOCK(s)     (3 + (uint64_t)(s))     /* s >= 1 */
+#define STORE_FIRST_SLOT_BLOCK  4
 
 #define STORE_SB_MAGIC          0x4253504E53485050ull   /* "PPHSNPSB" */
 #define STORE_ROOT_MAGIC        0x544F4F52534E5050ull   /* "PPNSROOT" */
+#define STORE_SEAL_MAGIC        0x4C4145534E534E50ull   /* "PNSNSEAL" */
 #define STORE_VERSION           4       /* 2: page_hash checks, digest as a sum; 3: root deltas;
 						   4: unsealed roots */
 
@@ -53,7 +56,7 @@ struct store_super {
 	uint64_t nblocks;               /* store size */
 	uint64_t objspace_base;
 	uint64_t npages;                /* object-space pages */
-	uint64_t nslots;                /* nblocks - 3 */
+	uint64_t nslots;                /* nblocks - 4 */
 	uint64_t format_id;             /* new at every format; roots must match */
 	uint64_t checksum;
 };
@@ -93,6 +96,25 @@ struct delta_entry {
 #define ROOT_UNSEALED           0x1ull
 #define DELTA_UNCHECKED         0x80000000u
 
+/* The seal record completes an unsealed root once its pages are hashed:
+ * the check of each of the root's unchecked delta entries, and the
+ * digest.  It is written after the commit, over the previous one, and
+ * names the root it completes by generation and checksum, so a torn,
+ * stale or missing seal only leaves that root unchecked; the root
+ * itself, and the previous root (the fallback if a check fails), are
+ * never touched by it. */
+#define SEAL_CHECKS             1008u
+struct store_seal {
+	uint64_t magic;
+	uint64_t format_id;
+	uint64_t gen;
+	uint64_t root_checksum;         /* of the root it completes */
+	uint64_t digest;                /* that root's digest */
+	uint64_t checksum;              /* hash64 of the block, this field 0 */
+	uint64_t pad[2];
+	uint32_t check[SEAL_CHECKS];    /* check of the root's delta entry k (0: it had one) */
+};
+
 /* Delta entries that fit in a root after nmap map references. */
 #define ROOT_DELTA_MAX(nmap) \
 	((ROOT_MAP_MAX - (uint64_t)(nmap)) * sizeof(struct map_entry) / sizeof(struct delta_entry))
@@ -103,6 +125,8 @@ static inline struct delta_entry *root_delta(struct store_root *r)
 }
 
 _Static_assert(sizeof(struct store_root) == STORE_BLOCK, "root record is one block");
+_Static_assert(sizeof(struct store_seal) == STORE_BLOCK, "seal record is one block");
+_Static_assert(ROOT_DELTA_MAX(1) <= SEAL_CHECKS, "a seal has a check for every delta entry");
 _Static_assert(sizeof(struct store_super) <= STORE_BLOCK, "superblock fits a block");
 
 #endif

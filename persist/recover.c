@@ -23,6 +23,7 @@
 
 static struct store_super sb __attribute__((aligned(4096)));
 static struct store_root roots[2] __attribute__((aligned(4096)));
+static struct store_seal seal_rec __attribute__((aligned(4096)));
 static struct map_entry mapbuf[MAP_ENTRIES] __attribute__((aligned(4096)));
 static bool sb_valid;
 
@@ -174,6 +175,7 @@ static int format(void)
 	memset(block, 0, sizeof block);
 	int rc = s->write(s, STORE_ROOT_BLOCK(0), block);
 	rc |= s->write(s, STORE_ROOT_BLOCK(1), block);
+	rc |= s->write(s, STORE_SEAL_BLOCK, block);
 	rc |= s->barrier(s);
 	struct store_super *n = (struct store_super *)block;
 	*n = (struct store_super){
@@ -228,12 +230,28 @@ static bool claim(uint64_t s, const char **why)
 	return true;
 }
 
+/* The seal record that completes unsealed root r, if the store holds it
+ * intact; else NULL, and r's own pages are taken unchecked. */
+static const struct store_seal *seal_for(const struct store_root *r)
+{
+	static uint8_t block[STORE_BLOCK] __attribute__((aligned(4096)));
+	if (!(r->flags & ROOT_UNSEALED) || P.st->read(P.st, STORE_SEAL_BLOCK, block))
+		return 0;
+	memcpy(&seal_rec, block, sizeof seal_rec);
+	((struct store_seal *)block)->checksum = 0;
+	bool ok = seal_rec.magic == STORE_SEAL_MAGIC && seal_rec.format_id == r->format_id &&
+		  seal_rec.gen == r->gen && seal_rec.root_checksum == r->checksum &&
+		  hash64(block, STORE_BLOCK) == seal_rec.checksum;
+	return ok ? &seal_rec : 0;
+}
+
 /* Root r's delta entries for pages first .. end-1 replace map page
  * entries e[0 ..], and mark unchecked[] those without a check (only an
- * unsealed root has them); false if any entry names a page outside the
- * space or is unchecked in a sealed root. */
-static bool apply_delta(const struct store_root *r, struct map_entry *e, bool *unchecked,
-			uint64_t first, uint64_t end)
+ * unsealed root has them; its seal record sl, if any, gives them); false
+ * if any entry names a page outside the space or is unchecked in a
+ * sealed root. */
+static bool apply_delta(const struct store_root *r, const struct store_seal *sl,
+			struct map_entry *e, bool *unchecked, uint64_t first, uint64_t end)
 {
 	const struct delta_entry *de = root_delta((struct store_root *)r);
 	memset(unchecked, 0, MAP_ENTRIES * sizeof *unchecked);
@@ -243,15 +261,15 @@ static bool apply_delta(const struct store_root *r, struct map_entry *e, bool *u
 		if (i >= P.npages || (u && !(r->flags & ROOT_UNSEALED)))
 			return false;
 		if (i >= first && i < end) {
-			e[i - first] = (struct map_entry){ de[k].slot, de[k].check };
-			unchecked[i - first] = u;
+			e[i - first] = (struct map_entry){ de[k].slot, u && sl ? sl->check[k] : de[k].check };
+			unchecked[i - first] = u && !sl;
 		}
 	}
 	return true;
 }
 
 /* Load root r into the object space; NULL on success, else the reason. */
-static const char *load(const struct store_root *r)
+static const char *load(const struct store_root *r, const struct store_seal *sl)
 {
 	static bool unchecked[MAP_ENTRIES];
 	const char *why = 0;
@@ -276,7 +294,7 @@ static const char *load(const struct store_root *r)
 		}
 		/* The root's delta overrides the map page (checked above as
 		 * stored). */
-		if (!apply_delta(r, mapbuf, unchecked, first, end))
+		if (!apply_delta(r, sl, mapbuf, unchecked, first, end))
 			return "delta entry out of range";
 		/* 512 zero pages: on fresh frames nothing to do (slots and
 		 * hashes are as persist_init left them). */
@@ -349,8 +367,11 @@ enum recover_result persist_recover(char *workload, uint32_t *selfcheck)
 		const struct store_root *r = &roots[order[k]];
 		if (!ok[order[k]])
 			continue;
-		kprintf("persist: loading snapshot gen %lu (root %c)\n", r->gen, 'A' + order[k]);
-		const char *why = load(r);
+		const struct store_seal *sl = seal_for(r);
+		kprintf("persist: loading snapshot gen %lu (root %c%s)\n", r->gen, 'A' + order[k],
+			!(r->flags & ROOT_UNSEALED) ? "" : sl ? ", unsealed, with its seal record"
+							      : ", unsealed, no seal record");
+		const char *why = load(r, sl);
 		if (why) {
 			kprintf("persist: ERROR: snapshot gen %lu is damaged: %s\n", r->gen, why);
 			continue;
@@ -370,17 +391,19 @@ enum recover_result persist_recover(char *workload, uint32_t *selfcheck)
 			}
 		}
 		P.digest = P.dsum = digest_space(P.phash, P.npages);
-		/* An unsealed root carries no digest to check against. */
-		bool sealed = !(r->flags & ROOT_UNSEALED);
-		*selfcheck = !sealed || P.digest == r->digest ? 0 : 1;
+		/* An unsealed root carries no digest to check against; its
+		 * seal record does. */
+		bool sealed = !(r->flags & ROOT_UNSEALED) || sl;
+		uint64_t want = sl ? sl->digest : r->digest;
+		*selfcheck = !sealed || P.digest == want ? 0 : 1;
 		P.stats.gen = P.gen;
 		P.stats.digest = P.digest;
 		P.slot_cursor = 0;
 		strncpy0(workload, r->workload, 32);
 		strncpy0(P.workload, r->workload, sizeof P.workload);
 		if (sealed)
-			kprintf("persist: restored gen %lu: digest %016lx (root says %016lx), %lu slots free\n",
-				P.gen, P.digest, r->digest, P.slots_free);
+			kprintf("persist: restored gen %lu: digest %016lx (%s says %016lx), %lu slots free\n",
+				P.gen, P.digest, sl ? "seal" : "root", want, P.slots_free);
 		else
 			kprintf("persist: restored gen %lu: digest %016lx (unsealed root: no digest to "
 				"check), %lu slots free\n", P.gen, P.digest, P.slots_free);

@@ -122,7 +122,7 @@ static inline uint32_t pte_slot(uint64_t e)
 	uint64_t a = e & PTE_ADDR;
 	if (!P.pm_frames || a < P.st->phys_base + STORE_FIRST_SLOT_BLOCK * STORE_BLOCK)
 		return 0;
-	return (uint32_t)((a - P.st->phys_base) / STORE_BLOCK - 2);
+	return (uint32_t)((a - P.st->phys_base) / STORE_BLOCK - STORE_SLOT_BLOCK(0));
 }
 
 /* Physical address of object-space page i (identity-mapped). */

@@ -161,8 +161,9 @@ for run in 40:64:3 200:0:2; do
 	grep -q "^TRACE recovery_end gen=$g digest=$digest selfcheck=0 invariant=0" "$WORK/out" ||
 		fail "frames=pm $n: recovery: $(grep recovery_end "$WORK/out")"
 	if [ "$n" -eq 40 ]; then
-		grep -q "^persist: restored gen $g: digest $digest (unsealed root" "$WORK/out" ||
-			fail "frames=pm: gen $g's root not unsealed: $(grep '^persist: restored' "$WORK/out")"
+		grep -q "^persist: loading snapshot gen $g (root B, unsealed, with its seal record)" "$WORK/out" &&
+		grep -q "^persist: restored gen $g: digest $digest (seal says $digest)" "$WORK/out" ||
+			fail "frames=pm: gen $g not unsealed and sealed: $(grep '^persist: \(loading\|restored\)' "$WORK/out")"
 	else
 		grep -q "^persist: restored gen $g: digest $digest (root says $digest)" "$WORK/out" ||
 			fail "frames=pm overflow: root not sealed: $(grep '^persist: restored' "$WORK/out")"
@@ -172,6 +173,53 @@ for run in 40:64:3 200:0:2; do
 		fail "frames=pm $n after recovery: $(grep '^persist: gen' "$WORK/out")"
 	echo "ok: frames=pm, $n pages a snapshot: written in PM, gen $g recovered"
 done
+# 7. frames=pm and damage: gen 3's root is unsealed, its seal record
+# (block 3) gives the checks of its own pages.  A page of gen 3 smashed:
+# the check from the seal catches it and recovery falls back to gen 2.
+# The seal record smashed: gen 3 loads unchecked, with its digest.
+u32() { od -An -t u4 -j "$1" -N 4 "$WORK/optane.pmem" | tr -d ' '; }
+smash() {
+	awk 'BEGIN { for (i = 0; i < 4096; i++) printf "%c", 65 + i % 26 }' |
+		dd of="$WORK/optane.pmem" bs=4096 seek="$1" count=1 conv=notrunc 2>/dev/null
+}
+args="backend=pmem workload=dirty dirty_pages=40 dirty_mode=late objspace_mb=8 snapshot_ms=10 frames=pm"
+for what in page seal; do
+	rm -f "$WORK"/*.pmem
+	timeout 300 "$SIM" boot "$KERNEL" --config "$top_srcdir/configs/optane.json" \
+		--set run.max_time_us=0 --append "$args snapshots=3" >"$WORK/made" 2>"$WORK/err"
+	digest2=$(sed -n 's/^TRACE commit gen=2 .*digest=\([0-9a-f]*\).*/\1/p' "$WORK/made")
+	digest3=$(sed -n 's/^TRACE commit gen=3 .*digest=\([0-9a-f]*\).*/\1/p' "$WORK/made")
+	# Root of gen 3: block 2; flags (u64) at byte 88, ndelta (u32) at 44,
+	# entries { u32 page, slot, check } from byte 128 + 4 map references * 8.
+	test "$(u32 $((2 * 4096 + 88)))" -eq 1 || fail "gen 3's root is not unsealed"
+	if [ "$what" = page ]; then
+		slot=
+		k=0 ndelta=$(u32 $((2 * 4096 + 44)))
+		while [ "$k" -lt "$ndelta" ] && [ -z "$slot" ]; do
+			e=$((2 * 4096 + 160 + 12 * k))
+			[ "$(u32 $e)" -ge 2147483648 ] && slot=$(u32 $((e + 4)))
+			k=$((k + 1))
+		done
+		test -n "$slot" || fail "gen 3 has no unchecked delta entry"
+		smash $((3 + slot))
+	else
+		smash 3
+	fi
+	timeout 300 "$SIM" boot "$KERNEL" --config "$top_srcdir/configs/optane.json" \
+		--set run.max_time_us=0 --append "$args snapshots=1" >"$WORK/out" 2>"$WORK/err"
+	if [ "$what" = page ]; then
+		grep -q '^persist: ERROR: snapshot gen 3 is damaged: page checksum mismatch' "$WORK/out" &&
+		grep -q "^TRACE recovery_end gen=2 digest=$digest2 selfcheck=0 invariant=0" "$WORK/out" ||
+			fail "frames=pm, page smashed: $(grep '^persist: ERROR\|recovery_end' "$WORK/out")"
+		echo "ok: frames=pm: a smashed page of gen 3 is caught by its seal record; gen 2 recovered"
+	else
+		grep -q '^persist: loading snapshot gen 3 (root B, unsealed, no seal record)' "$WORK/out" &&
+		grep -q "^TRACE recovery_end gen=3 digest=$digest3 selfcheck=0 invariant=0" "$WORK/out" ||
+			fail "frames=pm, seal smashed: $(grep '^persist: loading\|recovery_end' "$WORK/out")"
+		echo "ok: frames=pm: without its seal record gen 3 loads unchecked, with its digest"
+	fi
+done
+
 rm -f "$WORK"/*.img
 timeout 300 "$SIM" boot "$KERNEL" --config "$top_srcdir/configs/nvme.json" --set run.max_time_us=0 \
 	--append "backend=disk workload=ccounter snapshot_ms=10 frames=pm snapshots=1" >"$WORK/out" 2>"$WORK/err"

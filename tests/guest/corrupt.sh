@@ -41,12 +41,12 @@ expect "$WORK/a.log" '^TRACE commit gen=3 '
 # A map page of the newest snapshot damaged: its check in the root fails,
 # and recovery falls back to generation 2, whose blocks gen 3 left alone.
 # The root of gen 3 is block 2; its first map reference (u32 slot) is at
-# byte 128; slot s is block 2 + s.
+# byte 128; slot s is block 3 + s.
 fresh_disk
 digest2=$(field "$WORK/make.log" '^TRACE commit gen=2 ' digest)
 slot=$(od -An -t u4 -j $((2 * 4096 + 128)) -N 4 "$DISK" | tr -d ' ')
 test "$slot" -gt 0 || fail "gen 3 has no map page 0 (slot '$slot')"
-smash $((2 + slot))
+smash $((3 + slot))
 boot "$WORK/m.log" "$ARGS snapshots=1" $DRIVE
 expect_status 1 "$WORK/m.log"
 expect "$WORK/m.log" '^persist: ERROR: snapshot gen 3 is damaged: map page checksum mismatch$'
@@ -73,10 +73,10 @@ while [ "$k" -lt "$ndelta" ]; do
 done
 if [ -z "$page0" ]; then
 	slot=$(u32 $((2 * 4096 + 128)))
-	page0=$(u32 $(((2 + slot) * 4096)))
+	page0=$(u32 $(((3 + slot) * 4096)))
 fi
 test "$page0" -gt 0 || fail "gen 3 does not store page 0 (slot '$page0')"
-smash $((2 + page0))
+smash $((3 + page0))
 boot "$WORK/p.log" "$ARGS snapshots=1" $DRIVE
 expect_status 1 "$WORK/p.log"
 expect "$WORK/p.log" '^persist: ERROR: snapshot gen 3 is damaged: page checksum mismatch$'
