@@ -131,7 +131,9 @@ static void move_to_pm(uint64_t i, const void *src)
 /* The page-fault hook: a write (error bit 1) to a present (bit 0),
  * read-only page of the object space.  Either a clean page written for the
  * first time since it was stored, or one the snapshot in progress still
- * waits for (PTE_SNAP: copy it aside first). */
+ * waits for (PTE_SNAP: copy it aside first).  Under frames=pm either kind
+ * of page moves into a fresh slot (a page frozen in its DRAM frame is
+ * still copied aside, as it is not in a slot). */
 bool persist_fault(uint64_t addr, uint64_t error)
 {
 	if ((error & 3) != 3 || addr < OBJSPACE_BASE || addr >= OBJSPACE_BASE + P.npages * PAGE_SIZE)
