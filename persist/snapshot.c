@@ -111,11 +111,12 @@ static void *slot_ptr(uint64_t s)
  * ownership, and the snapshot's first barrier makes them durable.  The
  * slot it leaves (if any) is the committed snapshot's, freed at the next
  * commit.  Without a spare slot (the pause must find one for every
- * logged page and map page) the page goes back to its DRAM frame and is
- * copied at the snapshot, as under frames=dram. */
+ * logged page still in DRAM and every map page, and the snapshot being
+ * written one for each of its pages) the page goes back to its DRAM frame
+ * and is copied at the snapshot, as under frames=dram. */
 static void move_to_pm(uint64_t i, const void *src)
 {
-	uint64_t spare = P.nlog + P.nmap + STORE_BATCH + (P.writing ? P.ndirty : 0);
+	uint64_t spare = (P.nlog - P.nlog_pm) + P.nmap + STORE_BATCH + (P.writing ? P.ndirty : 0);
 	uint64_t s = P.slots_free > spare ? slot_alloc() : 0;
 	uint8_t *dst = s ? slot_ptr(s) : (uint8_t *)P.frame[i];
 	if (s) {
