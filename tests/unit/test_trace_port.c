@@ -75,16 +75,24 @@ START_TEST(bad_events_are_dropped_and_counted)
 }
 END_TEST
 
-/* With a trace open, the snapshot events become phase slices and records. */
-START_TEST(events_reach_the_trace)
+/* A fresh trace file at path (a mkstemp template) that the port records to. */
+static struct trace *open_trace(char *path)
 {
-	char path[] = "/tmp/phantom-tp-XXXXXX";
+	char err[256];
 	int fd = mkstemp(path);
 	ck_assert_int_ge(fd, 0);
-	char err[256];
+	close(fd);
 	struct trace *t = trace_open(path, &(struct trace_params){.seed = 1}, err, sizeof err);
 	ck_assert_msg(t != NULL, "%s", err);
 	tp.trace = t;
+	return t;
+}
+
+/* With a trace open, the snapshot events become phase slices and records. */
+START_TEST(events_reach_the_trace)
+{
+	char path[] = "/tmp/phantom-tp-XXXXXX", err[256];
+	struct trace *t = open_trace(path);
 	const uint32_t gen[] = {3, 0, 40}, pages[] = {3, 0, 40};
 	const uint32_t commit[] = {3, 0, 1, 2}, op[] = {2, 100};
 	uint64_t before = t->count;
@@ -98,7 +106,6 @@ START_TEST(events_reach_the_trace)
 	ck_assert_uint_ge(t->count - before, 10);
 	ck_assert_int_eq(tp.phase, 0);
 	ck_assert_int_eq(trace_close(t, err, sizeof err), 0);
-	close(fd);
 	unlink(path);
 }
 END_TEST
@@ -108,13 +115,8 @@ END_TEST
  * and the count stays unknown. */
 START_TEST(pause_end_reports_dirty_pages)
 {
-	char path[] = "/tmp/phantom-tp-XXXXXX";
-	int fd = mkstemp(path);
-	ck_assert_int_ge(fd, 0);
-	char err[256];
-	struct trace *t = trace_open(path, &(struct trace_params){.seed = 1}, err, sizeof err);
-	ck_assert_msg(t != NULL, "%s", err);
-	tp.trace = t;
+	char path[] = "/tmp/phantom-tp-XXXXXX", err[256];
+	struct trace *t = open_trace(path);
 	const uint32_t gen4[] = {4, 0}, dirty4[] = {4, 0, 37}, gen5[] = {5, 0};
 	event(ABI_EV_SNAPSHOT_BEGIN, 2, gen4);
 	sim.now += SIM_US;
@@ -140,7 +142,6 @@ START_TEST(pause_end_reports_dirty_pages)
 	ck_assert_msg(rc == 0, "%s", r.err);
 	ck_assert_uint_eq(dirty, 1);
 	trace_reader_close(&r);
-	close(fd);
 	unlink(path);
 }
 END_TEST
@@ -151,13 +152,8 @@ END_TEST
  * digest record whatever generation it names. */
 START_TEST(digest_follows_a_zero_commit)
 {
-	char path[] = "/tmp/phantom-tp-XXXXXX";
-	int fd = mkstemp(path);
-	ck_assert_int_ge(fd, 0);
-	char err[256];
-	struct trace *t = trace_open(path, &(struct trace_params){.seed = 1}, err, sizeof err);
-	ck_assert_msg(t != NULL, "%s", err);
-	tp.trace = t;
+	char path[] = "/tmp/phantom-tp-XXXXXX", err[256];
+	struct trace *t = open_trace(path);
 	const uint32_t commit[] = {8, 0, 0, 0};
 	const uint32_t stale[] = {7, 0, 0x11111111, 0x22222222};
 	const uint32_t late[] = {8, 0, 0xdeadbeef, 0x01234567};
@@ -195,7 +191,6 @@ START_TEST(digest_follows_a_zero_commit)
 	ck_assert_msg(rc == 0, "%s", r.err);
 	ck_assert_uint_eq(n, 2);
 	trace_reader_close(&r);
-	close(fd);
 	unlink(path);
 }
 END_TEST
