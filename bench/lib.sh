@@ -9,6 +9,7 @@
 #   bench_backend NAME        the config and --set overrides of a backend
 #   bench_run WORK OUT CONFIG CMDLINE MAX_US [ARG...]
 #                             one run recording OUT.trace, OUT.summary
+#                             (the simulator runs in WORK, see below)
 #   summary_stat FILE KEY F   F (count, mean, p50, p90, p99, max) of the
 #                             first statistics object named KEY
 #   summary_value FILE KEY    the first scalar named KEY
@@ -34,21 +35,44 @@ bench_backend() {
 	esac
 }
 
+# bench_abspath PATH: PATH, made absolute against the current directory.
+bench_abspath() {
+	case $1 in
+	/*) printf '%s\n' "$1" ;;
+	*) printf '%s\n' "$PWD/$1" ;;
+	esac
+}
+
 # bench_run WORK OUT CONFIG CMDLINE MAX_US [ARG...]: run the guest on
 # CONFIG with fresh images in WORK for at most MAX_US simulated µs, record
 # OUT.trace and write its summary to OUT.summary; ARGs go to phantom-sim
 # (--set, --seed).  The simulator's console and stderr go to OUT.log.
 # Fails when no trace or summary came out.
+#
+# The image and trace file names are part of the effective config, whose
+# hash the trace carries and its digest covers, so the simulator runs in
+# WORK and always sees the same names: pm.img, disk.img and run.trace
+# (moved to OUT.trace afterwards).  The same config, cmdline and ARGs
+# thus give the same trace digest wherever WORK and OUT are.  The
+# simulator, CONFIG and OUT may be relative to the current directory; a
+# relative path inside an ARG would be taken relative to WORK.
 bench_run() {
-	_w=$1 _out=$2 _cfg=$3 _cmdline=$4 _us=$5
+	_w=$1 _out=$(bench_abspath "$2") _cfg=$(bench_abspath "$3") _cmdline=$4 _us=$5
 	shift 5
-	rm -f "$_w/pm.img" "$_w/disk.img" "$_out.trace" "$_out.summary"
-	"$BENCH_SIM" --config "$_cfg" --set pmem.image="$_w/pm.img" --set block.image="$_w/disk.img" \
+	case $BENCH_SIM in
+	/*|*/*) _sim=$(bench_abspath "$BENCH_SIM") ;;
+	*) _sim=$BENCH_SIM ;;   # a bare name: found on PATH
+	esac
+	rm -f "$_w/pm.img" "$_w/disk.img" "$_w/run.trace" "$_out.trace" "$_out.summary"
+	(cd "$_w" && exec "$_sim" --config "$_cfg" --set pmem.image=pm.img --set block.image=disk.img \
 		--set run.max_time_us="$_us" --set "guest.cmdline=$_cmdline" "$@" \
-		--trace "$_out.trace" >"$_out.log" 2>&1
+		--trace run.trace) >"$_out.log" 2>&1
 	_rc=$?
 	rm -f "$_w/pm.img" "$_w/disk.img"
-	if [ "$_rc" -ne 0 ] || ! "$BENCH_SIM" trace export --format summary "$_out.trace" \
+	if [ -f "$_w/run.trace" ] && ! mv -f "$_w/run.trace" "$_out.trace" 2>>"$_out.log"; then
+		[ "$_rc" -ne 0 ] || _rc=3
+	fi
+	if [ "$_rc" -ne 0 ] || ! "$_sim" trace export --format summary "$_out.trace" \
 		-o "$_out.summary" 2>>"$_out.log"; then
 		echo "bench: run failed (exit $_rc), see $_out.log" >&2
 		return 1
